@@ -174,6 +174,11 @@ export const METRICS = {
     "Dead letters stored, each once when it is stored (whether later replayed, dismissed or left waiting), by source (events, mail) and type (an event type a module publishes, else other, or unknown when the message named none; a mail's kind).",
     ["source", "type"],
   ),
+  mailEnqueueFailed: counter(
+    "plinth_mail_enqueue_failed_total",
+    "Mail a request could not put on the MAIL queue after its bounded retries (or the queue could not take at all: too large), by kind: each is lost, nobody receives it.",
+    ["kind"],
+  ),
   unsealFailures: counter(
     "plinth_unseal_failures_total",
     "Sealed values (webhook, SSO and TOTP secrets, mail) that did not open, by reason (unknown_key_version: ENCRYPTION_KEYS lacks the version they were sealed under; not_authentic; key_material_destroyed), field kind and key version.",

@@ -4,6 +4,7 @@ import { type Config, type ConfigIssue, loadConfig } from "../config";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { ConfigError } from "../errors/config-error";
+import { type EnqueueRetry, enqueueMail } from "./enqueue";
 import { MailMessageSchema, mailEnvelope, toMessage } from "./message";
 import type { MailContent } from "./template";
 
@@ -38,12 +39,20 @@ export interface Notifier {
 /**
  * The notifier over a queue producer. The content is sealed with
  * ENCRYPTION_KEYS when they are configured (message.ts); the queue then holds
- * no token in the clear while the mail waits to be sent.
+ * no token in the clear while the mail waits to be sent. With `retrying` (the
+ * request path, {@link notifierOf}) a send the queue fails for a moment is tried
+ * again under MAIL_ENQUEUE_RETRY, and one still not queued is logged and counted
+ * (enqueue.ts); without it the send is tried once and its failure thrown.
  *
  * @example
  * await queueNotifier(env.MAIL, config, clock).send({ tenantId, to, kind: "identity.verify-email", ...verificationMail(…) });
  */
-export function queueNotifier(queue: Queue, config: Pick<Config, "encryptionKeys">, clock: Clock): Notifier {
+export function queueNotifier(
+  queue: Queue,
+  config: Pick<Config, "encryptionKeys">,
+  clock: Clock,
+  retrying?: EnqueueRetry,
+): Notifier {
   return {
     async send(mail) {
       const now = clock.now();
@@ -52,18 +61,30 @@ export function queueNotifier(queue: Queue, config: Pick<Config, "encryptionKeys
         { ...mail, id: mail.id ?? newId(now.getTime()), createdAt: now.toISOString() },
         envelope,
       );
-      // A bad id or kind is the caller's bug: refused here, not dead-lettered later.
-      await queue.send(MailMessageSchema.parse(message), { contentType: "json" });
+      // A bad id or kind is the caller's bug: refused here, before the queue, never retried nor dead-lettered.
+      await enqueueMail(queue, MailMessageSchema.parse(message), clock, retrying);
     },
   };
 }
 
-/** The request's notifier: the MAIL queue, with the request's config and clock. */
+/**
+ * The request's notifier: the MAIL queue, with the request's config and clock, its send
+ * retried a few times (enqueue.ts): a route queues its mail after the directory committed
+ * the token, often after the response, so a send lost to a passing queue failure would be
+ * a mail nobody receives.
+ */
 export function notifierOf(c: Context<AppEnv>): Notifier {
-  return queueNotifier(c.env.MAIL, c.get("config"), c.get("clock"));
+  return queueNotifier(c.env.MAIL, c.get("config"), c.get("clock"), {
+    sleeper: c.get("sleeper"),
+    log: c.get("log"),
+  });
 }
 
-/** {@link notifierOf} off the request path: a queue subscriber, a job (`runtimeNotifier(runtime)`). */
+/**
+ * {@link notifierOf} off the request path: a queue subscriber, a job (`runtimeNotifier(runtime)`).
+ * Tried once: a subscriber that throws is retried with its message by the queue (pass a stable
+ * mail `id`), so retrying here too would only multiply the attempts.
+ */
 export function runtimeNotifier(runtime: { env: Env; config: Pick<Config, "encryptionKeys">; clock: Clock }): Notifier {
   return queueNotifier(runtime.env.MAIL, runtime.config, runtime.clock);
 }
@@ -88,7 +109,9 @@ export class MailConfigInvalid extends ConfigError {
  * {@link notifierOf} inside a Durable Object (an actor's timer or message), where no request,
  * subscriber or job hands one over: the object's `env` (its MAIL queue, its ENCRYPTION_KEYS,
  * parsed once per isolate) and the clock its class is built over. Throws {@link MailConfigInvalid}
- * when the env does not parse, so the timer is retried once an operator fixes it.
+ * when the env does not parse, so the timer is retried once an operator fixes it. The send is
+ * tried once: a timer whose handler throws is retried by the actor's supervision, which a retry
+ * loop here would only hold up (pass a stable mail `id`).
  *
  * @example
  * protected override async onTimer(m: Timer) {

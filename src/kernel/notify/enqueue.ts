@@ -1,0 +1,107 @@
+import type { Clock } from "../clock";
+import { errorFields, type Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder, type MetricsRecorder } from "../metrics/recorder";
+import { retry } from "../resilience/retry";
+import type { Sleeper } from "../resilience/sleep";
+import type { MailMessage } from "./message";
+
+/**
+ * How a request puts its mail on the MAIL queue when the queue fails for a moment (Queues
+ * answers a 5xx now and then): three attempts, full-jitter waits of at most 200 ms then
+ * 400 ms, none begun past 2 s after the first. The request's mail is queued after the
+ * directory committed its token (often after the response), so a single failed send lost
+ * it; the queue itself holds it from there on (the consumer's retries, the dead letters).
+ * Bounded, because the request (or its `waitUntil`) waits through it.
+ *
+ * The request path's policy only: a queue subscriber's mail (`runtimeNotifier`) is retried
+ * with its message by the queue, an actor's (`objectNotifier`) with its timer by the actor's
+ * supervision, so their sends try once and throw.
+ */
+export const MAIL_ENQUEUE_RETRY = { maxAttempts: 3, baseMs: 200, maxMs: 1_000, budgetMs: 2_000 } as const;
+
+/**
+ * Queues' limit on a message is 128 KB; a mail past it (a plain one of two 60 000-character
+ * parts) is refused every time, so it is refused here, before the queue, and never retried.
+ */
+export const MAIL_MESSAGE_MAX_BYTES = 128_000;
+
+/** A mail message larger than the queue takes: it cannot be queued, however often it is tried. */
+export class MailTooLarge extends Error {
+  readonly retryable = false;
+  constructor(readonly bytes: number) {
+    super(`the mail message is ${bytes} bytes, more than the queue's ${MAIL_MESSAGE_MAX_BYTES}`);
+    this.name = "MailTooLarge";
+  }
+}
+
+/** What retrying a request's send needs: the request's waits, its log, the isolate's metrics. */
+export interface EnqueueRetry {
+  sleeper: Sleeper;
+  log: Pick<Logger, "error">;
+  /** Default: the isolate's recorder. */
+  recorder?: MetricsRecorder;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * Whether a failed `queue.send` may succeed when tried again. Not a mail too large, nor what
+ * workerd refuses as a bad argument (a `TypeError`: a body it cannot serialise, a content
+ * type it does not know), nor a size refusal of the queue service: the same again fails the
+ * same. Everything else (`Queue send failed: <status>`, a network error) is worth a retry.
+ */
+export function enqueueRetryable(error: unknown): boolean {
+  if (error instanceof MailTooLarge || error instanceof TypeError) return false;
+  const message = error instanceof Error ? error.message : String(error);
+  return !/too large|exceeds/i.test(message);
+}
+
+/**
+ * Puts `message` on `queue`, once, or under {@link MAIL_ENQUEUE_RETRY} when `retrying` is
+ * given. A mail still not queued is logged at error (its kind, tenant and id: never the
+ * recipient, subject or body, which are in `content`) and counted in
+ * `plinth_mail_enqueue_failed_total{kind}`, so an operator can alert on lost mail; then the
+ * last error is thrown to the caller as before.
+ */
+export async function enqueueMail(
+  queue: Queue,
+  message: MailMessage,
+  clock: Clock,
+  retrying?: EnqueueRetry,
+): Promise<void> {
+  const bytes = new TextEncoder().encode(JSON.stringify(message)).byteLength;
+  const send = async () => {
+    if (bytes > MAIL_MESSAGE_MAX_BYTES) throw new MailTooLarge(bytes);
+    await queue.send(message, { contentType: "json" });
+  };
+  if (!retrying) return send();
+  let attempts = 0;
+  try {
+    await retry(
+      () => {
+        attempts++;
+        return send();
+      },
+      {
+        ...MAIL_ENQUEUE_RETRY,
+        clock,
+        sleeper: retrying.sleeper,
+        deadline: clock.now().getTime() + MAIL_ENQUEUE_RETRY.budgetMs,
+        retryable: enqueueRetryable,
+        ...(retrying.random ? { random: retrying.random } : {}),
+      },
+    );
+  } catch (error) {
+    retrying.log.error("mail not queued", {
+      event: "mail.enqueue_failed",
+      mail_id: message.id,
+      mail_kind: message.kind,
+      tenant_id: message.tenant_id,
+      attempts,
+      ...errorFields(error),
+    });
+    (retrying.recorder ?? isolateRecorder).inc(METRICS.mailEnqueueFailed, [message.kind]);
+    throw error;
+  }
+}
