@@ -80,6 +80,10 @@ describe("ops/", () => {
         series: 'plinth_dead_letters_total{source="mail",type="identity.verify-email"}',
         labels: { source: "mail", type: "identity.verify-email" },
       },
+      PlinthMailNotQueued: {
+        series: 'plinth_mail_enqueue_failed_total{kind="identity.invitation"}',
+        labels: { kind: "identity.invitation" },
+      },
       PlinthQueueConfigInvalid: {
         series: 'plinth_queue_batches_config_invalid_total{queue="plinth-events"}',
         labels: { queue: "plinth-events" },
