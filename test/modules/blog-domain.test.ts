@@ -33,6 +33,17 @@ const published: PostEvent = {
 const publishedThin = { type: "blog.post.published", data: { published_at: T1 } } as const;
 const T3 = "2026-03-01T12:00:00.000Z";
 const deleted: PostEvent = { type: "blog.post.deleted", data: { deleted_at: T3 } };
+/** The state `deleted` leaves after `created` and `published`: no title or text, dated by the deletion. */
+const TOMBSTONE = {
+  status: "deleted",
+  id: "p1",
+  title: "",
+  content: "",
+  author_id: "u_ada",
+  created_at: T0,
+  updated_at: T3,
+  published_at: T1,
+};
 /** A `blog.post.deleted` stored before it carried its time: history that must still replay. */
 const deletedThin: PostEvent = { type: "blog.post.deleted", data: {} };
 const create: PostCommand = { type: "create", id: "p1", title: "Hello", content: "First words", author_id: "u_ada" };
@@ -131,16 +142,7 @@ describe("delete", () => {
 
   it("leaves a tombstone without title or text, dated by the deletion", () => {
     const { state } = given(postDecider, [created, published]).when({ type: "delete" }, at(T3)).then([deleted]);
-    expect(state).toEqual({
-      status: "deleted",
-      id: "p1",
-      title: "",
-      content: "",
-      author_id: "u_ada",
-      created_at: T0,
-      updated_at: T3,
-      published_at: T1,
-    });
+    expect(state).toEqual(TOMBSTONE);
     // A deletion stored without its time still blanks the text; the state keeps the last change's time.
     expect(fold(postDecider, [created, published, deletedThin])).toMatchObject({
       title: "",
@@ -199,16 +201,7 @@ describe("evolve", () => {
     const states = history.map((_, i) => fold(postDecider, history.slice(0, i + 1)));
     expect(states.map((s) => s.status)).toEqual(["draft", "draft", "published", "deleted"]);
     expect(states[1]).toMatchObject({ title: "Hello again", content: "First words", updated_at: T2 });
-    expect(states[3]).toEqual({
-      status: "deleted",
-      id: "p1",
-      title: "",
-      content: "",
-      author_id: "u_ada",
-      created_at: T0,
-      updated_at: T3,
-      published_at: T1,
-    });
+    expect(states[3]).toEqual(TOMBSTONE);
   });
 });
 

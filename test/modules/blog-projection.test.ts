@@ -161,17 +161,14 @@ const tombstone = (tenantId: string, id: string) =>
     .bind(tenantId, id)
     .first<Row & { updated_at: string }>();
 
+/** A deleted post's row as the projection leaves it: no title or text, at version 3, dated `at`. */
+const blankAt = (at: string) => ({ title: "", content: "", status: "deleted", version: 3, updated_at: at });
+
 describe("a deleted post's tombstone", () => {
   it("keeps no title or text, and is dated by the deletion", async () => {
     const t = await newTenant();
     const { id, deletion } = await deletedPost(t);
-    expect(await tombstone(t.id, id)).toEqual({
-      title: "",
-      content: "",
-      status: "deleted",
-      version: 3,
-      updated_at: deletion.occurred_at,
-    });
+    expect(await tombstone(t.id, id)).toEqual(blankAt(deletion.occurred_at));
     expect((await call(`/api/v1/blog/posts/${id}`, { token: t.adminKey })).status).toBe(404);
   });
 
@@ -182,13 +179,7 @@ describe("a deleted post's tombstone", () => {
     await project(deletion);
     await project(update);
     await project(deletion);
-    expect(await tombstone(t.id, id)).toEqual({
-      title: "",
-      content: "",
-      status: "deleted",
-      version: 3,
-      updated_at: deletion.occurred_at,
-    });
+    expect(await tombstone(t.id, id)).toEqual(blankAt(deletion.occurred_at));
   });
 
   it("is the same after a rebuild, a deletion stored before it carried its time included", async () => {
