@@ -81,8 +81,8 @@ describe("ops/", () => {
         labels: { source: "mail", type: "identity.verify-email" },
       },
       PlinthMailNotQueued: {
-        series: 'plinth_mail_enqueue_failed_total{kind="identity.invitation"}',
-        labels: { kind: "identity.invitation" },
+        series: 'plinth_mail_enqueue_failed_total{kind="identity.invitation",outcome="kept"}',
+        labels: { kind: "identity.invitation", outcome: "kept" },
       },
       PlinthQueueConfigInvalid: {
         series: 'plinth_queue_batches_config_invalid_total{queue="plinth-events"}',

@@ -176,8 +176,8 @@ export const METRICS = {
   ),
   mailEnqueueFailed: counter(
     "plinth_mail_enqueue_failed_total",
-    "Mail a request could not put on the MAIL queue after its bounded retries (or the queue could not take at all: too large), by kind: each is lost, nobody receives it.",
-    ["kind"],
+    "Mail a request could not put on the MAIL queue after its bounded retries (or the queue could not take at all: too large), by kind and outcome: kept as a mail dead letter for the operator's replay, dropped (its recipient was deleted meanwhile), or lost (nobody receives it).",
+    ["kind", "outcome"],
   ),
   unsealFailures: counter(
     "plinth_unseal_failures_total",

@@ -45,6 +45,9 @@ const pendingAt = (now: Date, tenantId?: string) =>
     tenantId ? eq(mailDeadLetters.tenantId, tenantId) : undefined,
   );
 
+/** What a letter keeps of its queue message: a delivery's, or a request's mail the queue never took (unqueued.ts). */
+export type LetterMessage = Pick<Message<unknown>, "id" | "body" | "attempts">;
+
 /** A mail dead letter as its audit record names it (queues/dead-letter-audit.ts): the letter, its mail and kind. */
 export const mailLetter = (letter: MailDeadLetter) => ({
   id: letter.id,
@@ -74,7 +77,7 @@ export function mailDeadLetterStore(db: D1Database) {
      */
     async store(
       queue: string,
-      message: Message<unknown>,
+      message: LetterMessage,
       reason: string,
       now: Date,
       recipientDigest: string | null = null,

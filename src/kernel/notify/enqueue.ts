@@ -2,6 +2,7 @@ import type { Clock } from "../clock";
 import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder, type MetricsRecorder } from "../metrics/recorder";
+import { countDeadLetter } from "../queues/dead-letter-count";
 import { retry } from "../resilience/retry";
 import type { Sleeper } from "../resilience/sleep";
 import type { MailMessage } from "./message";
@@ -35,10 +36,24 @@ export class MailTooLarge extends Error {
   }
 }
 
+/**
+ * What became of a mail stored as a dead letter ({@link EnqueueRetry.keep}): `stored`, or
+ * `duplicate` (a letter of that mail was there already), or `suppressed` (its recipient's account
+ * was deleted meanwhile: not kept, as the consumer drops such mail).
+ */
+export type KeptAs = "stored" | "duplicate" | "suppressed";
+
 /** What retrying a request's send needs: the request's waits, its log, the isolate's metrics. */
 export interface EnqueueRetry {
   sleeper: Sleeper;
   log: Pick<Logger, "error">;
+  /**
+   * Keeps a mail the queue still did not take after the retries, where the operator's replay
+   * finds it (the request path: a mail dead letter, unqueued.ts), with why (`reason`) and how
+   * often it was tried. Not called for a mail the queue can never take (too large, refused as a
+   * bad argument): a replay would fail the same.
+   */
+  keep?: (message: MailMessage, reason: string, attempts: number) => Promise<KeptAs>;
   /** Default: the isolate's recorder. */
   recorder?: MetricsRecorder;
   /** Jitter source in [0, 1); default Math.random. */
@@ -53,16 +68,46 @@ export interface EnqueueRetry {
  */
 export function enqueueRetryable(error: unknown): boolean {
   if (error instanceof MailTooLarge || error instanceof TypeError) return false;
-  const message = error instanceof Error ? error.message : String(error);
-  return !/too large|exceeds/i.test(message);
+  return !/too large|exceeds/i.test(messageOf(error));
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** How a mail not queued ended, as `plinth_mail_enqueue_failed_total{outcome}` says. */
+type NotQueued = "kept" | "dropped" | "lost";
+
+/**
+ * Hands a mail not queued to `retrying.keep` when it may be queued later; a keep that fails (D1
+ * down with the queue) is logged and the mail is lost. Never throws.
+ */
+async function keepUnqueued(
+  retrying: EnqueueRetry,
+  message: MailMessage,
+  error: unknown,
+  attempts: number,
+): Promise<KeptAs | null> {
+  if (!retrying.keep || !enqueueRetryable(error)) return null;
+  try {
+    return await retrying.keep(message, `not queued: ${messageOf(error)}`, attempts);
+  } catch (keepError) {
+    retrying.log.error("mail not kept as a dead letter", {
+      event: "mail.keep_failed",
+      mail_id: message.id,
+      mail_kind: message.kind,
+      tenant_id: message.tenant_id,
+      ...errorFields(keepError),
+    });
+    return null;
+  }
 }
 
 /**
  * Puts `message` on `queue`, once, or under {@link MAIL_ENQUEUE_RETRY} when `retrying` is
- * given. A mail still not queued is logged at error (its kind, tenant and id: never the
- * recipient, subject or body, which are in `content`) and counted in
- * `plinth_mail_enqueue_failed_total{kind}`, so an operator can alert on lost mail; then the
- * last error is thrown to the caller as before.
+ * given. A mail still not queued is kept by `retrying.keep` when it may be queued later, and
+ * then the send returns: the mail waits, pending, for the operator's replay. Either way it is
+ * logged at error (its kind, tenant and id: never the recipient, subject or body, which are in
+ * `content`) and counted in `plinth_mail_enqueue_failed_total{kind,outcome}`, so an operator can
+ * alert on it; a mail not kept (`lost`) throws the last error to the caller, as before.
  */
 export async function enqueueMail(
   queue: Queue,
@@ -93,15 +138,21 @@ export async function enqueueMail(
       },
     );
   } catch (error) {
+    const kept = await keepUnqueued(retrying, message, error, attempts);
+    const outcome: NotQueued = kept === null ? "lost" : kept === "suppressed" ? "dropped" : "kept";
     retrying.log.error("mail not queued", {
       event: "mail.enqueue_failed",
       mail_id: message.id,
       mail_kind: message.kind,
       tenant_id: message.tenant_id,
       attempts,
+      outcome,
       ...errorFields(error),
     });
-    (retrying.recorder ?? isolateRecorder).inc(METRICS.mailEnqueueFailed, [message.kind]);
-    throw error;
+    const recorder = retrying.recorder ?? isolateRecorder;
+    recorder.inc(METRICS.mailEnqueueFailed, [message.kind, outcome]);
+    // Counted as the consumer counts the letters it stores: once, when stored.
+    if (kept === "stored") countDeadLetter(recorder, "mail", message.kind);
+    if (outcome === "lost") throw error;
   }
 }

@@ -7,6 +7,7 @@ import { ConfigError } from "../errors/config-error";
 import { type EnqueueRetry, enqueueMail } from "./enqueue";
 import { MailMessageSchema, mailEnvelope, toMessage } from "./message";
 import type { MailContent } from "./template";
+import { keepUnqueued } from "./unqueued";
 
 /** A mail a module asks to send: rendered content (see template.ts) and its envelope. */
 export interface Mail extends MailContent {
@@ -69,15 +70,21 @@ export function queueNotifier(
 
 /**
  * The request's notifier: the MAIL queue, with the request's config and clock, its send
- * retried a few times (enqueue.ts): a route queues its mail after the directory committed
- * the token, often after the response, so a send lost to a passing queue failure would be
- * a mail nobody receives.
+ * retried a few times (enqueue.ts), and a mail still not queued kept as a mail dead letter
+ * (unqueued.ts): a route queues its mail after the directory committed the token, often after
+ * the response, so a send lost to a queue failure would be a mail nobody receives.
  */
 export function notifierOf(c: Context<AppEnv>): Notifier {
-  return queueNotifier(c.env.MAIL, c.get("config"), c.get("clock"), {
-    sleeper: c.get("sleeper"),
-    log: c.get("log"),
-  });
+  const config = c.get("config");
+  const clock = c.get("clock");
+  return {
+    send: (mail) =>
+      queueNotifier(c.env.MAIL, config, clock, {
+        sleeper: c.get("sleeper"),
+        log: c.get("log"),
+        keep: keepUnqueued(c.env.DB, config, clock, mail),
+      }).send(mail),
+  };
 }
 
 /**
