@@ -147,6 +147,26 @@ describe("a request's mail when the MAIL queue fails", () => {
     expect(content).toMatchObject({ to: "kept@example.com", subject: mail.subject, text: mail.text });
   });
 
+  it("gives up an attempt the queue does not answer, and keeps the mail: a hung send holds the request no longer than its timeout", async () => {
+    let calls = 0;
+    const hung = {
+      send: () => {
+        calls++;
+        return new Promise<void>(() => {});
+      },
+      sendBatch: async () => {},
+    } as unknown as Queue;
+    const seen = await sendFromRequest(hung, sampleMail("hung@example.com", "t-kept", "mail-hung-1"));
+    expect(seen.status).toBe(204);
+    // The first attempt's timeout spends the budget: no second attempt begins past it.
+    expect(calls).toBe(1);
+    expect(seen.pending).toBe(0);
+    expect(seen.notQueued).toEqual([["identity.verify-email", "kept"]]);
+    expect(await lettersOf("mail-hung-1")).toMatchObject([
+      { reason: `not queued: timed out after ${MAIL_ENQUEUE_RETRY.attemptTimeoutMs} ms`, attempts: 1 },
+    ]);
+  });
+
   it("is kept once: the same mail not queued again is a duplicate, counted as a dead letter once", async () => {
     const mail = sampleMail("twice@example.com", "t-kept", "mail-kept-twice");
     const first = await sendFromRequest(flakyQueue(() => transient()).queue, mail);

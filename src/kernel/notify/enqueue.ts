@@ -3,7 +3,7 @@ import { errorFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder, type MetricsRecorder } from "../metrics/recorder";
 import { countDeadLetter } from "../queues/dead-letter-count";
-import { retry } from "../resilience/retry";
+import { retry, withTimeout } from "../resilience/retry";
 import type { Sleeper } from "../resilience/sleep";
 import type { MailMessage } from "./message";
 
@@ -18,8 +18,20 @@ import type { MailMessage } from "./message";
  * The request path's policy only: a queue subscriber's mail (`runtimeNotifier`) is retried
  * with its message by the queue, an actor's (`objectNotifier`) with its timer by the actor's
  * supervision, so their sends try once and throw.
+ *
+ * An attempt the queue has not answered within `attemptTimeoutMs` is given up (a send that
+ * hangs would otherwise hold the request, and the budget, for as long as the runtime lets it):
+ * the mail is then kept as a dead letter, and if that send did land after all, the replay's
+ * copy carries the same mail id (delivered once to the dev mailbox, the same `Idempotency-Key`
+ * to the provider).
  */
-export const MAIL_ENQUEUE_RETRY = { maxAttempts: 3, baseMs: 200, maxMs: 1_000, budgetMs: 2_000 } as const;
+export const MAIL_ENQUEUE_RETRY = {
+  maxAttempts: 3,
+  baseMs: 200,
+  maxMs: 1_000,
+  budgetMs: 2_000,
+  attemptTimeoutMs: 2_000,
+} as const;
 
 /**
  * Queues' limit on a message is 128 KB; a mail past it (a plain one of two 60 000-character
@@ -126,7 +138,7 @@ export async function enqueueMail(
     await retry(
       () => {
         attempts++;
-        return send();
+        return withTimeout(send, MAIL_ENQUEUE_RETRY.attemptTimeoutMs, retrying.sleeper);
       },
       {
         ...MAIL_ENQUEUE_RETRY,
