@@ -26,6 +26,7 @@ export const MIGRATIONS: readonly string[] = [
   "0021_audit_target.sql",
   "0022_blank_deleted_posts.sql",
   "0023_person_indexes.sql",
+  "0024_mail_dead_letters_queue_received.sql",
 ];
 
 /** The tables each migration makes that the later ones keep: `/readyz` checks those of the applied ones exist. */
@@ -54,4 +55,5 @@ export const MIGRATION_TABLES: Readonly<Record<string, readonly string[]>> = {
   "0021_audit_target.sql": [],
   "0022_blank_deleted_posts.sql": [],
   "0023_person_indexes.sql": [],
+  "0024_mail_dead_letters_queue_received.sql": [],
 };

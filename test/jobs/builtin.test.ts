@@ -263,6 +263,7 @@ describe("built-in jobs", () => {
       "tenants/apply-grants 20 * * * *",
       "tenants/erase-deleted * * * * *",
       "tenants/purge-tokens 30 * * * *",
+      "tenants/resend-unqueued-mail * * * * *",
       "tenants/sweep-erased 50 * * * *",
     ]);
     const report = items.find((j) => j.job === "dead-letter-report");

@@ -33,7 +33,7 @@ describe("corrupt JSON columns", () => {
       for (const read of [
         store.get(id),
         store.undigested(tenantId, 10),
-        store.claimPending(10, new Date(), tenantId),
+        store.claimPending(10, new Date(), { tenantId }),
       ]) {
         const error = await rejection(read);
         expect(error.message).not.toContain("SECRET");

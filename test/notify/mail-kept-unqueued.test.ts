@@ -84,4 +84,33 @@ describe("a request's mail while the MAIL queue is down", () => {
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
     expect(await pendingOf(t.id)).toEqual([]);
   });
+
+  it("a reset's mail kept while the queue was down goes out with the minute's job, no operator needed", async () => {
+    const t = await newTenant("unqueued");
+    await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "patient@example.com", password: "correct horse battery staple", name: "Patient" },
+    });
+    const down = downQueue();
+    const app = testApp(modules, { MAIL: down.queue });
+    // The `mail not queued` line goes to the console; the letter is what is checked.
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const asked = await callerOf(app.fetch)("/api/v1/auth/password-reset", {
+      tenant: t.slug,
+      body: { email: "patient@example.com" },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    // Queued after the response: wait for the letter.
+    const deadline = Date.now() + 10_000;
+    while ((await pendingOf(t.id)).length === 0 && Date.now() < deadline) await scheduler.wait(50);
+    vi.restoreAllMocks();
+    expect(await pendingOf(t.id)).toMatchObject([{ queue: UNQUEUED, kind: "identity.password-reset" }]);
+
+    // The queue is back; the job (run by hand here, each minute deployed) sends it.
+    const run = await call("/api/v1/platform/jobs/tenants/resend-unqueued-mail/run", { token: rootKey(), body: {} });
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    const mail = await mailTo(t.slug, "patient@example.com", "Reset");
+    expect(tokenIn(mail)).toMatch(/^plp_/);
+    expect(await pendingOf(t.id)).toEqual([]);
+  });
 });

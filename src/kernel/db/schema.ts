@@ -135,6 +135,8 @@ export const mailDeadLetters = sqliteTable(
   (t) => [
     index("mail_dead_letters_tenant").on(t.tenantId, t.id),
     index("mail_dead_letters_recipient").on(t.tenantId, t.recipientDigest),
+    // The minute's resend of mail not queued (notify/resend-unqueued.ts) finds its letters by queue and age.
+    index("mail_dead_letters_queue_received").on(t.queue, t.receivedAt),
     uniqueIndex("mail_dead_letters_letter_key").on(t.letterKey),
   ],
 );

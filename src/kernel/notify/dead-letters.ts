@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { newId } from "../crypto";
 import { mailDeadLetters, mailSuppressions } from "../db/schema";
@@ -37,12 +37,21 @@ const view = (r: typeof mailDeadLetters.$inferSelect): MailDeadLetter => ({
   replay_claim_lapses_at: claimLapsesAt(r.claimedAt),
 });
 
-/** Pending at `now` (of `tenantId`): not replayed, and under no live claim. */
-const pendingAt = (now: Date, tenantId?: string) =>
+/** Which pending letters a replay takes: one tenant's, one queue's, those stored since a time (any of them). */
+export interface PendingFilter {
+  tenantId?: string;
+  queue?: string;
+  receivedSince?: Date;
+}
+
+/** Pending at `now` (and as `filter` narrows): not replayed, and under no live claim. */
+const pendingAt = (now: Date, filter: PendingFilter = {}) =>
   and(
     isNull(mailDeadLetters.replayedAt),
     unclaimed(mailDeadLetters.claimedAt, now),
-    tenantId ? eq(mailDeadLetters.tenantId, tenantId) : undefined,
+    filter.tenantId ? eq(mailDeadLetters.tenantId, filter.tenantId) : undefined,
+    filter.queue ? eq(mailDeadLetters.queue, filter.queue) : undefined,
+    filter.receivedSince ? gte(mailDeadLetters.receivedAt, filter.receivedSince.toISOString()) : undefined,
   );
 
 /** What a letter keeps of its queue message: a delivery's, or a request's mail the queue never took (unqueued.ts). */
@@ -158,28 +167,28 @@ export function mailDeadLetterStore(db: D1Database) {
       return { letter: view(row), message };
     },
     /**
-     * Claims up to `limit` pending letters (not replayed, under no live claim), oldest first, for
-     * a replay at `now`, with their queue messages: in one UPDATE, so two replays at once claim
-     * none of the same letters.
+     * Claims up to `limit` pending letters (not replayed, under no live claim; as `filter`
+     * narrows), oldest first, for a replay at `now`, with their queue messages: in one UPDATE, so
+     * two replays at once claim none of the same letters.
      */
     async claimPending(
       limit: number,
       now: Date,
-      tenantId?: string,
+      filter: PendingFilter = {},
     ): Promise<{ letter: MailDeadLetter; message: unknown }[]> {
-      const oldest = orm.select({ id: t.id }).from(t).where(pendingAt(now, tenantId)).orderBy(t.id).limit(limit);
+      const oldest = orm.select({ id: t.id }).from(t).where(pendingAt(now, filter)).orderBy(t.id).limit(limit);
       const rows = await orm
         .update(t)
         .set({ claimedAt: now.toISOString() })
-        .where(and(inArray(t.id, oldest), pendingAt(now, tenantId)))
+        .where(and(inArray(t.id, oldest), pendingAt(now, filter)))
         .returning();
       return rows
         .sort((a, b) => (a.id < b.id ? -1 : 1))
         .map((r) => ({ letter: view(r), message: storedJson(r.body, `mail dead letter ${r.id} body`) }));
     },
-    /** Whether a letter (of `tenantId`) is pending at `now`: not replayed, under no live claim. */
-    async hasPending(now: Date, tenantId?: string): Promise<boolean> {
-      const row = await orm.select({ id: t.id }).from(t).where(pendingAt(now, tenantId)).limit(1).get();
+    /** Whether a letter (as `filter` narrows) is pending at `now`: not replayed, under no live claim. */
+    async hasPending(now: Date, filter: PendingFilter = {}): Promise<boolean> {
+      const row = await orm.select({ id: t.id }).from(t).where(pendingAt(now, filter)).limit(1).get();
       return row !== undefined;
     },
     /**

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { sendRecords } from "../queues/dead-letter-audit";
+import type { Logger } from "../log";
+import { type LetterActor, requestActor, sendRecords, sendRecordsBy } from "../queues/dead-letter-audit";
 import { marked, REPLAY_CLAIM_MS, released, replayUnderClaim } from "../queues/replay-claim";
-import { mailDeadLetterStore, mailLetter } from "./dead-letters";
+import { mailDeadLetterStore, mailLetter, type PendingFilter } from "./dead-letters";
 
 export { REPLAY_CLAIM_MS };
 
@@ -26,6 +27,14 @@ export async function replayMailDeadLetter(c: Context<AppEnv>, id: string): Prom
   });
 }
 
+/** What a replay of pending letters needs: the bindings, the log, who replays (null: no record) and when. */
+export interface ReplayParts {
+  env: Pick<Env, "DB" | "MAIL" | "EVENTS">;
+  log: Pick<Logger, "error">;
+  by: LetterActor | null;
+  now: Date;
+}
+
 /**
  * Replays up to `limit` pending mail dead letters (of `tenantId`), oldest first, claimed in one
  * statement, so two calls at once send none twice. Each group the queue took is marked replayed
@@ -33,26 +42,39 @@ export async function replayMailDeadLetter(c: Context<AppEnv>, id: string): Prom
  * sent are given up, so the next call sends only those. A group sent but not marked keeps its
  * claim, as {@link replayMailDeadLetter}'s letter does. `more`: whether letters are still pending.
  */
-export async function replayPendingMail(
+export function replayPendingMail(
   c: Context<AppEnv>,
   limit: number,
   tenantId: string | undefined,
 ): Promise<{ replayed: number; more: boolean }> {
-  const store = mailDeadLetterStore(c.env.DB);
-  const now = c.get("clock").now();
-  const chosen = await store.claimPending(limit, now, tenantId);
+  const parts = { env: c.env, log: c.get("log"), by: requestActor(c), now: c.get("clock").now() };
+  return replayPending(parts, limit, tenantId === undefined ? {} : { tenantId });
+}
+
+/** {@link replayPendingMail} for whoever `parts` names, of the letters `filter` narrows to (a job's too). */
+export async function replayPending(
+  parts: ReplayParts,
+  limit: number,
+  filter: PendingFilter,
+): Promise<{ replayed: number; more: boolean }> {
+  const { env, by, now } = parts;
+  const store = mailDeadLetterStore(env.DB);
+  const chosen = await store.claimPending(limit, now, filter);
+  const claims = { db: env.DB, log: parts.log };
   let unsent = chosen;
   try {
-    await sendRecords(
-      c,
-      "mail.dead_letter.replayed",
-      chosen.map((l) => mailLetter(l.letter)),
-    );
+    if (by)
+      await sendRecordsBy(
+        env.EVENTS,
+        by,
+        "mail.dead_letter.replayed",
+        chosen.map((l) => mailLetter(l.letter)),
+      );
     for (const group of sendable(chosen)) {
-      await c.env.MAIL.sendBatch(group.map((l) => ({ body: l.message, contentType: "json" })));
+      await env.MAIL.sendBatch(group.map((l) => ({ body: l.message, contentType: "json" })));
       unsent = unsent.slice(group.length);
       await marked(
-        c,
+        claims,
         "mail_dead_letters",
         group.map((l) => l.letter.id),
         now,
@@ -60,14 +82,14 @@ export async function replayPendingMail(
     }
   } catch (error) {
     await released(
-      c,
+      claims,
       "mail_dead_letters",
       unsent.map((l) => l.letter.id),
       now,
     );
     throw error;
   }
-  return { replayed: chosen.length, more: await store.hasPending(now, tenantId) };
+  return { replayed: chosen.length, more: await store.hasPending(now, filter) };
 }
 
 /** Queues takes at most 100 messages and 256 KB per sendBatch: groups of letters whose messages stay under both. */

@@ -7,7 +7,7 @@ import { chunked, D1_MAX_PARAMS } from "../db/params";
 import { deadLetters, mailDeadLetters } from "../db/schema";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
-import { errorFields } from "../log";
+import { errorFields, type Logger } from "../log";
 
 /**
  * How long a replay's claim on a dead letter lives: a replay claims its letters, sends them,
@@ -125,21 +125,28 @@ export async function replayUnderClaim(
 ): Promise<void> {
   const claims = replayClaims(c.env.DB, table);
   if (!(await claims.claim(id, now))) throw claimedElsewhere(table);
+  const parts = { db: c.env.DB, log: c.get("log") };
   try {
     await send();
   } catch (error) {
-    await released(c, table, [id], now);
+    await released(parts, table, [id], now);
     throw error;
   }
-  await marked(c, table, [id], now);
+  await marked(parts, table, [id], now);
 }
 
-/** Marks letters sent replayed; when D1 refuses, says they went (the request fails) and they keep their claims. */
-export async function marked(c: Context<AppEnv>, table: ClaimedTable, ids: readonly string[], now: Date) {
+/** Where a replay's claims are kept and its failures to mark or release them logged: a request's, or a job's. */
+export interface ClaimParts {
+  db: D1Database;
+  log: Pick<Logger, "error">;
+}
+
+/** Marks letters sent replayed; when D1 refuses, says they went (the caller fails) and they keep their claims. */
+export async function marked(parts: ClaimParts, table: ClaimedTable, ids: readonly string[], now: Date) {
   try {
-    await replayClaims(c.env.DB, table).markReplayed(ids, now);
+    await replayClaims(parts.db, table).markReplayed(ids, now);
   } catch (error) {
-    c.get("log").error(
+    parts.log.error(
       `${LETTERS[table]} dead letters replayed but not marked; their claims hold them, then they are pending again`,
       {
         letters: ids.length,
@@ -152,12 +159,12 @@ export async function marked(c: Context<AppEnv>, table: ClaimedTable, ids: reado
 }
 
 /** Gives up the claims on letters not sent; when D1 refuses, they wait out the claim's lifetime instead. */
-export async function released(c: Context<AppEnv>, table: ClaimedTable, ids: readonly string[], claimedAt: Date) {
+export async function released(parts: ClaimParts, table: ClaimedTable, ids: readonly string[], claimedAt: Date) {
   if (ids.length === 0) return;
   try {
-    await replayClaims(c.env.DB, table).release(ids, claimedAt);
+    await replayClaims(parts.db, table).release(ids, claimedAt);
   } catch (error) {
-    c.get("log").error(`${LETTERS[table]} dead letter claims not given up; pending again when they lapse`, {
+    parts.log.error(`${LETTERS[table]} dead letter claims not given up; pending again when they lapse`, {
       letters: ids.length,
       ...errorFields(error),
     });

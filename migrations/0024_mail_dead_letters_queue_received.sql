@@ -1,0 +1,1 @@
+CREATE INDEX `mail_dead_letters_queue_received` ON `mail_dead_letters` (`queue`,`received_at`);
