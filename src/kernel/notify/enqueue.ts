@@ -60,8 +60,8 @@ export interface EnqueueRetry {
   sleeper: Sleeper;
   log: Pick<Logger, "error">;
   /**
-   * Keeps a mail the queue still did not take after the retries, where the operator's replay
-   * finds it (the request path: a mail dead letter, unqueued.ts), with why (`reason`) and how
+   * Keeps a mail the queue still did not take after the retries, where a later replay finds it
+   * (the request path: a mail dead letter, unqueued.ts), with why (`reason`) and how
    * often it was tried. Not called for a mail the queue can never take (too large, refused as a
    * bad argument): a replay would fail the same.
    */
@@ -116,7 +116,8 @@ async function keepUnqueued(
 /**
  * Puts `message` on `queue`, once, or under {@link MAIL_ENQUEUE_RETRY} when `retrying` is
  * given. A mail still not queued is kept by `retrying.keep` when it may be queued later, and
- * then the send returns: the mail waits, pending, for the operator's replay. Either way it is
+ * then the send returns: the mail waits, pending, for the minute's resend (resend-unqueued.ts)
+ * or, an hour on, the operator's replay. Either way it is
  * logged at error (its kind, tenant and id: never the recipient, subject or body, which are in
  * `content`) and counted in `plinth_mail_enqueue_failed_total{kind,outcome}`, so an operator can
  * alert on it; a mail not kept (`lost`) throws the last error to the caller, as before.

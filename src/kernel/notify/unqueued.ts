@@ -14,8 +14,9 @@ export const UNQUEUED = "not-queued";
 /**
  * Keeps a request's mail the MAIL queue would not take (`EnqueueRetry.keep`, enqueue.ts) as a
  * mail dead letter: pending, sealed as it would have been queued, with its recipient's digest
- * (so deleting the account dismisses it, as any letter), for the operator's replay once the
- * queue is back (`plinth mail-dead-letters replay-pending`). D1 is another service than Queues,
+ * (so deleting the account dismisses it, as any letter), sent again once the queue answers by
+ * the minute's job (resend-unqueued.ts), or after its hour by the operator's replay
+ * (`plinth mail-dead-letters replay-pending`). D1 is another service than Queues,
  * so a queue outage no longer loses the mail a request stored a token for.
  *
  * @example
