@@ -16,6 +16,28 @@ export const CRON_TIMEOUTS = Object.freeze({ read: "30s", tick: "15m" });
 
 const hhmm = (ms) => new Date(ms).toISOString().slice(11, 16);
 
+/** A job that runs every minute (`tenants/erase-deleted`, `tenants/resend-unqueued-mail`). */
+const EVERY_MINUTE = "* * * * *";
+
+/** Whether a run's result reports work done: some value that is not 0, false, null or empty. */
+const reportsWork = (result) =>
+  result !== null &&
+  typeof result === "object" &&
+  Object.values(result).some(
+    (v) => v !== 0 && v !== false && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0),
+  );
+
+/**
+ * Whether a run is worth a line: any run of a job with a slower cron, and a minute job's run that
+ * failed or reports work done. A minute job's quiet success would print a line a minute and
+ * bury the lines that matter; what it did is in the Worker's own log lines all the same.
+ */
+const worthSaying = (j) =>
+  j.cron !== EVERY_MINUTE ||
+  j.last_run.outcome !== "ok" ||
+  j.last_run.result === undefined ||
+  reportsWork(j.last_run.result);
+
 /**
  * The API refused a read with `503 unavailable`: a migration this build ships is not applied
  * yet (npm start applies one generated while it runs within seconds). Not a failure.
@@ -37,7 +59,7 @@ const unreachable = (error) => error instanceof TypeError && error.message === "
  * is the platform root key, or a function answering the current one.
  * Reads `GET /api/v1/platform/jobs` (with the root key) for the earliest `next_due`,
  * sleeps until then, fires that minute's tick with `time=<ms>`, and prints one line per
- * job that ran in it. Failures print one line and the loop goes on; a `503 unavailable` (a
+ * job that ran in it (but a minute job's quiet success: {@link worthSaying}). Failures print one line and the loop goes on; a `503 unavailable` (a
  * migration pending) prints one calm line for the spell and reads again after its Retry-After.
  * Nothing listening at `origin` (its workerd ended under a running wrangler dev, which stays
  * up and says nothing) is said once per spell, with what it lost, and `onUnreachable` is
@@ -123,7 +145,7 @@ export function startLocalCron({
     const items = await jobs();
     gone = false;
     const ran = items.filter((j) => j.last_run?.fire_time === fired && j.last_run.trigger === "cron");
-    for (const j of ran) {
+    for (const j of ran.filter(worthSaying)) {
       const { outcome, duration_ms, attempts, error } = j.last_run;
       const tries = attempts.length > 1 ? `, ${attempts.length} attempts` : "";
       print(

@@ -171,3 +171,44 @@ describe("the local cron when nothing answers any more", () => {
     expect(lines.join("\n")).not.toContain("nothing answers");
   });
 });
+
+describe("what the local cron prints of a tick", () => {
+  it("a line per run, but none for a minute job's success that reports no work", async () => {
+    const fired = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000).toISOString();
+    const ran = (job: string, cron: string, outcome: "ok" | "failed", result: Record<string, unknown> | null) => ({
+      module: "m",
+      job,
+      cron,
+      next_due: null,
+      last_run: { fire_time: fired, trigger: "cron", outcome, duration_ms: 3, attempts: [{}], error: null, result },
+    });
+    const p = await platform({
+      [JOBS]: [
+        { status: 200, body: { items: [{ ...job(fired), cron: "* * * * *" }] } },
+        {
+          status: 200,
+          body: {
+            items: [
+              ran("quiet", "* * * * *", "ok", null),
+              ran("idle", "* * * * *", "ok", { resent: 0, more: false }),
+              ran("busy", "* * * * *", "ok", { resent: 2, more: false }),
+              ran("broken", "* * * * *", "failed", null),
+              ran("hourly", "15 * * * *", "ok", null),
+            ],
+          },
+        },
+      ],
+      "/cdn-cgi/handler/scheduled": [{ status: 200, body: {} }],
+    });
+    server = p.server;
+    const lines: string[] = [];
+    stop = startLocalCron({ origin: p.origin, rootKey: "plk_root", print: (l: string) => lines.push(l) });
+    await until(() => lines.length >= 3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lines.map((l) => /ran m\/(\w+): (\w+)/.exec(l)?.slice(1).join(" "))).toEqual([
+      "busy ok",
+      "broken failed",
+      "hourly ok",
+    ]);
+  });
+});
