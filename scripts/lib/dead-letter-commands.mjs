@@ -124,7 +124,8 @@ export const deadLetterCommands = [
   {
     name: "mail-dead-letters list",
     args: "[--tenant <id>] [--pending] [--limit <n>] [--cursor <cursor>]",
-    summary: "mail the consumer gave up on, newest first (content stays sealed)",
+    summary:
+      "mail the consumer gave up on, or a request could not queue (reason `not queued: …`), newest first (content stays sealed)",
     auth: "platform",
     positionals: 0,
     options: deadLetterOptions("only this tenant's mail"),

@@ -168,7 +168,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mail the consumer gave up on, newest first (the content stays sealed and is not shown) */
+        /** Mail the consumer gave up on, or a request could not queue (queue `not-queued`), newest first (the content stays sealed and is not shown) */
         get: operations["listMailDeadLetters"];
         put?: never;
         post?: never;

@@ -65,7 +65,8 @@ const UNKNOWN_TENANT = "`tenant_id` names no tenant (a slug is told its tenant's
 
 const list = op.get("/platform/mail/dead-letters", {
   operationId: "listMailDeadLetters",
-  summary: "Mail the consumer gave up on, newest first (the content stays sealed and is not shown)",
+  summary:
+    "Mail the consumer gave up on, or a request could not queue (queue `not-queued`), newest first (the content stays sealed and is not shown)",
   access: "platform",
   request: {
     query: DeadLetterPageQuery,
