@@ -168,6 +168,30 @@ export async function auditOf(token: string, action: string, count = 1): Promise
   }
 }
 
+type Caller = ReturnType<typeof callerOf>;
+
+/**
+ * Waits until the audit entries of what the tenant's directory wrote before this call have had
+ * their chance to arrive: a marker registration, written after them through the same outbox
+ * (which sends in order), is in the log. Before asserting that something was not recorded, or
+ * recorded only once: a count read as soon as the first entry shows passes whatever comes later.
+ * `caller` is the app the test drives (a `platformAt`'s own, or the Worker).
+ */
+export async function auditSettled(slug: string, token: string, caller: Caller = call): Promise<void> {
+  const email = `audit-marker-${++markers}-${Date.now().toString(36)}@example.com`;
+  const reg = await caller("/api/v1/auth/register", { tenant: slug, body: { email, password: PASSWORD, name: "M" } });
+  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+  const target = `/user/${reg.body.id}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await caller("/api/v1/admin/audit?action=identity.user.registered&limit=100", { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    if ((res.body.items as Entry[]).some((e) => e.target?.endsWith(target))) return;
+    if (Date.now() > deadline) throw new Error(`the audit marker ${email} did not arrive in 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The secret token (`plv_…`, `plp_…`) in a mail's text part. */
 export const tokenIn = (mail: { body: string }) => /\bpl[a-z]_[A-Za-z0-9_-]+/.exec(mail.body)?.[0] ?? "";
 

@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { PASSWORD } from "./helpers";
+import { auditSettled, PASSWORD } from "./helpers";
 import { ISSUER, ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
@@ -161,6 +161,7 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     ]);
     // A link starts no session (its state is bound to no browser: tokens would sign in whoever opened
     // its callback URL), so nothing signed in through the provider: no sso.login, no session of it.
+    await auditSettled(t.slug, t.adminKey, p.call);
     expect(await p.auditOf(t.adminKey, "identity.sso.login", 0)).toEqual([]);
     expect(await ssoSessions(t.id)).toEqual([]);
 
@@ -169,6 +170,7 @@ describe("linking explicitly (POST /me/sso/link)", () => {
     const again = await signIn(t.id, "otto-at-idp", "otto@example.com", owner.id);
     expect(again).toMatchObject({ ok: true, value: { session: false } });
     expect(await ssoSessions(t.id)).toEqual([]);
+    await auditSettled(t.slug, t.adminKey, p.call);
     expect(await p.auditOf(t.adminKey, "identity.sso.linked")).toHaveLength(1);
     expect(await signIn(t.id, "otto-2-at-idp", "otto@example.com", owner.id)).toEqual({
       ok: false,
