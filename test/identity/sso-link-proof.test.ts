@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { recoveryHash } from "../../src/modules/identity/two-factor";
+import { auditSettled } from "./helpers";
 import { ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
@@ -59,6 +60,7 @@ describe("an explicit link begun with a recovery code", () => {
     expect(linked.result.ok && linked.result.value.principal.id).toBe(u.id);
     expect(await linksOf(t.id)).toEqual([{ subject: "rae-at-idp", user_id: u.id }]);
     expect(await remaining(u.token)).toBe(9);
+    await auditSettled(t.slug, t.adminKey, p.call);
     const used = await p.auditOf(t.adminKey, "identity.two_factor.recovery_code_used");
     expect(used.map((e) => e.target)).toEqual([`${t.id}/user/${u.id}`]);
 
@@ -81,6 +83,7 @@ describe("an explicit link begun with a recovery code", () => {
     expect(await linksOf(t.id)).toEqual([{ subject: "roy-at-idp", user_id: u.id }]);
     // Nothing new was linked: the code is still one of the user's, and no second use is recorded.
     expect(await remaining(u.token)).toBe(9);
+    await auditSettled(t.slug, t.adminKey, p.call);
     const used = await p.auditOf(t.adminKey, "identity.two_factor.recovery_code_used");
     expect(used).toHaveLength(1);
     expect((await beginWithRecovery(t.id, u.id, recoveryCodes[3] ?? "")).begun.ok).toBe(true);
@@ -140,6 +143,7 @@ describe("an explicit link begun with a recovery code", () => {
     await p.enrol(u.token);
     const { begun } = await beginWithRecovery(t.id, u.id, "abcd-efgh-ijkl-mnop");
     expect(begun).toEqual({ ok: false, error: "wrong_proof" });
+    await auditSettled(t.slug, t.adminKey, p.call);
     const failed = await p.auditOf(t.adminKey, "identity.login.two_factor_failed");
     expect(failed).toHaveLength(1);
     expect(await remaining(u.token)).toBe(10);
