@@ -7,6 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
+import { auditSettled } from "./helpers";
 import { ssoKit } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
@@ -70,6 +71,7 @@ describe("a sign-in through the provider into an account that must present plint
     expect(await signIn(t.id, "amy-at-idp", "amy@example.com")).toEqual({ ok: false, error: "two_factor_required" });
     // No session started by the refused sign-in (the registration's login and the first SSO one only).
     expect(await sessionsOf(t.id, admin.id)).toEqual([null, "amy-at-idp"]);
+    await auditSettled(t.slug, t.adminKey, p.call);
     const refused = await p.auditOf(t.adminKey, "identity.login.two_factor_refused", 2);
     expect(refused.map((e) => [e.target, e.actor])).toEqual([
       [`${t.id}/user/${admin.id}`, { kind: "user", id: admin.id }],
@@ -106,6 +108,7 @@ describe("a sign-in through the provider into an account that must present plint
     expect(typeof done.body.access_token).toBe("string");
     // The session is the identity's (unlinking it ends it) and recorded as its sign-in.
     expect(await sessionsOf(t.id, admin.id)).toEqual([null, "abby-at-idp", "abby-at-idp"]);
+    await auditSettled(t.slug, t.adminKey, p.call);
     const logins = await p.auditOf(t.adminKey, "identity.sso.login", 2);
     expect(logins).toHaveLength(2);
     const replay = await completeLogin(t.slug, { challenge: started.challenge, code: codeAt(secret, p.clock, 1) });
