@@ -245,17 +245,23 @@ describe("platform: suspend and resume a tenant", () => {
     const t = await newTenant("sus-events");
     await newKey(t.adminKey, ["blog.post.read"]);
     await platform(`/${t.id}/suspend`, { method: "POST" });
+    // A marker written after those, through the same outbox (the tenant's directory's), while
+    // it is suspended: once its entry is in, the others have had their chance to arrive, so the
+    // comparison below also sees an entry that came a batch late.
+    const rename = await platform(`/${t.id}`, { method: "PATCH", body: { name: "Marker" } });
+    expect(rename.status, JSON.stringify(rename.body)).toBe(200);
     // Read from the tenant's log itself: its administrators are refused for now.
     const expected = [
       "tenants.tenant.created",
       "identity.key.created",
       "identity.key.created",
       "tenants.tenant.suspended",
+      "tenants.tenant.updated",
     ];
     let actions: string[] = [];
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
       actions = (await auditLog(env, t.id).entries({ fromSeq: 1, limit: 100 })).map((e) => e.action);
-      if (actions.length >= expected.length) break;
+      if (actions.includes("tenants.tenant.updated")) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     // Streams are delivered in no order among themselves: compare the sets.
@@ -271,6 +277,10 @@ describe("platform: suspend and resume a tenant", () => {
     await platform(`/${t.id}/resume`, { method: "POST" });
 
     const target = `${t.id}/tenant/${t.id}`;
+    // The resumption first: the directory's outbox sends in order, so once its entry is in, an
+    // entry of the repeated suspension (written before it) has had its chance to arrive too.
+    const [resumed] = await auditOf(t.adminKey, "tenants.tenant.resumed");
+    expect(resumed).toMatchObject({ actor: { kind: "platform", id: "platform" }, target });
     const [updated] = await auditOf(t.adminKey, "tenants.tenant.updated");
     expect(updated).toMatchObject({ actor: { kind: "platform", id: "platform" }, target });
     expect(updated?.detail).toEqual({ fields: ["plan"], plan: "pro" });
@@ -278,7 +288,5 @@ describe("platform: suspend and resume a tenant", () => {
     const suspensions = await auditOf(t.adminKey, "tenants.tenant.suspended");
     expect(suspensions).toHaveLength(1);
     expect(suspensions[0]).toMatchObject({ actor: { kind: "platform" }, target, detail: { reason: "chargeback" } });
-    const [resumed] = await auditOf(t.adminKey, "tenants.tenant.resumed");
-    expect(resumed).toMatchObject({ actor: { kind: "platform", id: "platform" }, target });
   });
 });
