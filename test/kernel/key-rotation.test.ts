@@ -262,8 +262,18 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     });
 
     await reencrypt(rotated, { tenant_id: t.id });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(resealed()).toHaveLength(1);
+    // A marker through the same path, after it: a run that re-seals another tenant's webhook
+    // secret. Its event is sent after the response as the second run's would be, so once it is
+    // here, a record the second run made has had its chance to arrive.
+    const marker = await newTenant(platform(KEYS.v1), "rot-audit-marker");
+    const hook = await platform(KEYS.v1)("/api/v1/admin/webhooks", {
+      token: marker.adminKey,
+      body: { url: "https://hooks.example.com/in", events: ["blog.post.*"] },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    await reencrypt(rotated, { tenant_id: marker.id });
+    await vi.waitFor(() => expect(sent.filter((e) => e.tenant_id === marker.id)).toHaveLength(1));
+    expect(resealed().filter((e) => e.tenant_id === t.id)).toHaveLength(1);
   });
 
   it("keeps a value that changed while it was re-sealed, and an older config cannot bring the old sealing back", async () => {
