@@ -175,9 +175,10 @@ type Caller = ReturnType<typeof callerOf>;
  * their chance to arrive: a marker registration, written after them through the same outbox
  * (which sends in order), is in the log. Before asserting that something was not recorded, or
  * recorded only once: a count read as soon as the first entry shows passes whatever comes later.
- * `caller` is the app the test drives (a `platformAt`'s own, or the Worker).
+ * `caller` is the app the test drives (a `platformAt`'s own, or the Worker). Returns the marker
+ * user's id, for a test that counts registrations.
  */
-export async function auditSettled(slug: string, token: string, caller: Caller = call): Promise<void> {
+export async function auditSettled(slug: string, token: string, caller: Caller = call): Promise<string> {
   const email = `audit-marker-${++markers}-${Date.now().toString(36)}@example.com`;
   const reg = await caller("/api/v1/auth/register", { tenant: slug, body: { email, password: PASSWORD, name: "M" } });
   expect(reg.status, JSON.stringify(reg.body)).toBe(201);
@@ -186,7 +187,7 @@ export async function auditSettled(slug: string, token: string, caller: Caller =
   for (;;) {
     const res = await caller("/api/v1/admin/audit?action=identity.user.registered&limit=100", { token });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    if ((res.body.items as Entry[]).some((e) => e.target?.endsWith(target))) return;
+    if ((res.body.items as Entry[]).some((e) => e.target?.endsWith(target))) return String(reg.body.id);
     if (Date.now() > deadline) throw new Error(`the audit marker ${email} did not arrive in 10 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
