@@ -8,7 +8,7 @@ import type { Envelope } from "../../src/kernel/events/envelope";
 import { auditLog } from "../../src/modules/audit/contract";
 import { recordEvents } from "../../src/modules/audit/subscriber";
 import { deliver } from "../helpers";
-import { call, newTenant, rebuildToEnd, rootKey } from "../identity/helpers";
+import { auditSettled, call, newTenant, rebuildToEnd, rootKey } from "../identity/helpers";
 
 type Row = Record<string, unknown>;
 
@@ -66,15 +66,19 @@ async function chainRows(tenant: string): Promise<Row[]> {
   }
 }
 
-/** Waits until the live path has copied all of a new tenant's own entries (its creation's events). */
-async function settled(tenant: string): Promise<void> {
-  let stable = 0;
-  for (let i = 0; i < 200 && stable < 3; i++) {
-    const [chain, copied] = [await chainRows(tenant), await rows(tenant)];
-    stable = chain.length > 0 && chain.length === copied.length ? stable + 1 : 0;
+/**
+ * Waits until the live path has copied all of a new tenant's own entries (its creation's
+ * events): a marker registration, written after them through the same directory outbox, is in
+ * its log, and the rows are as many as the chain's entries. (Three equal reads 150 ms apart
+ * were taken as settled, and an entry a batch behind landed after the test's snapshot.)
+ */
+async function settled(tenant: { id: string; slug: string; adminKey: string }): Promise<void> {
+  await auditSettled(tenant.slug, tenant.adminKey);
+  for (let i = 0; i < 200; i++) {
+    if ((await chainRows(tenant.id)).length === (await rows(tenant.id)).length) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (stable < 3) throw new Error(`the audit entries of ${tenant} did not settle`);
+  throw new Error(`the audit entries of ${tenant.id} were not all copied`);
 }
 
 const replay = (body: Record<string, unknown>) =>
@@ -90,7 +94,7 @@ const remove = (tenant: string, where: string) =>
 describe("rebuilding audit_entries from the chains", () => {
   it("writes back a tenant's deleted rows as the live path wrote them, page by page, and no other tenant's", async () => {
     const [a, b] = [await newTenant("rba"), await newTenant("rbb")];
-    await Promise.all([settled(a.id), settled(b.id)]);
+    await Promise.all([settled(a), settled(b)]);
     await record(a.id, 1_150); // more entries than the AuditLog's page (500) and a call's budget below
     await record(b.id, 20);
     const [liveA, liveB] = [await rows(a.id), await rows(b.id)];
@@ -134,7 +138,7 @@ describe("rebuilding audit_entries from the chains", () => {
 
   it("puts back rows that drifted from the chain, and only those", async () => {
     const t = await newTenant("rbh");
-    await settled(t.id);
+    await settled(t);
     await record(t.id, 40);
     const live = await rows(t.id);
     // A row edited in place (by hand, or a bug), a field set to null, and one whose detail went missing.
@@ -155,7 +159,7 @@ describe("rebuilding audit_entries from the chains", () => {
 
   it("walks every tenant a page of tenants at a time", async () => {
     const [a, b] = [await newTenant("rbc"), await newTenant("rbd")];
-    await Promise.all([settled(a.id), settled(b.id)]);
+    await Promise.all([settled(a), settled(b)]);
     await record(a.id, 30);
     await record(b.id, 30);
     const [liveA, liveB] = [await rows(a.id), await rows(b.id)];
@@ -173,7 +177,7 @@ describe("rebuilding audit_entries from the chains", () => {
 
   it("racing the live consumer, leaves exactly the chain's rows", async () => {
     const t = await newTenant("rbe");
-    await settled(t.id);
+    await settled(t);
     await record(t.id, 600);
     await remove(t.id, "seq % 2 = 1");
     // The consumer appends and copies new entries while the rebuild copies the old ones, in small calls.
