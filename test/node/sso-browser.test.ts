@@ -259,6 +259,19 @@ describe("an explicit link's callback, bound to no browser, hands out no session
       expect(sessions.body.items, JSON.stringify(sessions.body)).toHaveLength(1);
       // The link is recorded once (the second callback found it linked already), naming the member as its actor.
       const memberId = String(reg.body.id);
+      // A marker after both callbacks, through the same directory outbox: a registration. Once its
+      // entry is in, a second link entry (written before it) has had its chance to arrive too.
+      const marker = await onTenant(t.origin, "POST", "/api/v1/auth/register", null, {
+        email: `marker-${Date.now().toString(36)}@example.com`,
+        password,
+        name: "Marker",
+      });
+      expect(marker.status, JSON.stringify(marker.body)).toBe(201);
+      await until("the marker in the audit log", async () => {
+        const res = await onTenant(t.origin, "GET", "/api/v1/admin/audit?action=identity.user.registered", t.adminKey);
+        const items = (res.body.items as Record<string, unknown>[] | undefined) ?? [];
+        return items.some((e) => String(e.target).endsWith(`/user/${marker.body.id}`)) ? true : undefined;
+      });
       const linkedEntries = await until("the link in the audit log", async () => {
         const res = await onTenant(t.origin, "GET", "/api/v1/admin/audit?action=identity.sso.linked", t.adminKey);
         const items = (res.body.items as Record<string, unknown>[] | undefined) ?? [];
