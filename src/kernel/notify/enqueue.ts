@@ -92,7 +92,7 @@ type NotQueued = "kept" | "dropped" | "lost";
  * Hands a mail not queued to `retrying.keep` when it may be queued later; a keep that fails (D1
  * down with the queue) is logged and the mail is lost. Never throws.
  */
-async function keepUnqueued(
+async function tryKeeping(
   retrying: EnqueueRetry,
   message: MailMessage,
   error: unknown,
@@ -151,7 +151,7 @@ export async function enqueueMail(
       },
     );
   } catch (error) {
-    const kept = await keepUnqueued(retrying, message, error, attempts);
+    const kept = await tryKeeping(retrying, message, error, attempts);
     const outcome: NotQueued = kept === null ? "lost" : kept === "suppressed" ? "dropped" : "kept";
     retrying.log.error("mail not queued", {
       event: "mail.enqueue_failed",
