@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../files/helpers";
 import { gateway } from "../gateway/helpers";
-import { auditOf, call, newKey, newTenant, newUser } from "./helpers";
+import { auditOf, auditSettled, call, newKey, newTenant, newUser } from "./helpers";
 
 type Json = Record<string, unknown>;
 interface Export {
@@ -128,10 +128,13 @@ describe("GET /api/v1/users/{id}/export", () => {
       action: "identity.user.exported",
       target: `${auditor.id}/user/${someone.id}`,
     });
-    // A refusal records no export.
+    // A refusal records no export: counted after an audit settle marker (a registration through
+    // the directory's outbox, which the export's entry takes), not as soon as the refusal's own
+    // entry shows (it goes straight to the queue, so an export recorded with it may come later).
     const outsider = await newUser(auditor.slug);
     expect((await exportOf(outsider.access_token, someone.id)).status).toBe(403);
     await auditOf(auditor.adminKey, "authz.denied");
+    await auditSettled(auditor.slug, auditor.adminKey);
     const exported = await call("/api/v1/admin/audit?action=identity.user.exported", { token: auditor.adminKey });
     expect(exported.body.items).toHaveLength(1);
   });
