@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/kernel/config";
 import { modules } from "../../src/modules";
 import { testApp } from "../helpers";
-import { call, mailsTo, newTenant, rootKey } from "../identity/helpers";
+import { call, mailSettled, mailsTo, newTenant, rootKey } from "../identity/helpers";
 import { consume, messagesOf, sampleMail } from "./helpers";
 
 type Json = Record<string, unknown>;
@@ -15,6 +15,9 @@ describe("the dev mailbox through the queue", () => {
     const messages = await messagesOf([sampleMail("twice@example.com", t.id)]);
     await consume(messages);
     await consume(messages);
+    // Read after a marker mail through the queue: a second mail queued by either delivery would
+    // otherwise arrive a batch after the first was found.
+    await mailSettled(t.slug);
     const items = await mailsTo(t.slug, "twice@example.com");
     expect(items).toHaveLength(1);
     expect(items[0]?.subject).toBe("Verify your email address for Mail Test Co");
@@ -85,6 +88,10 @@ describe("mail dead letters, for the platform operator", () => {
     expect(first.body).toEqual({ replayed: 2, more: true });
     const second = await call("/api/v1/platform/mail/replay-dead-letters", { ...root(), body: { tenant_id: t.id } });
     expect(second.body).toEqual({ replayed: 1, more: false });
+    // Each arrives, and is still the only one after a marker mail queued behind them: a letter
+    // replayed twice would otherwise pass, its second copy a batch behind the first.
+    for (const n of ["p1", "p2", "p3"]) await mailsTo(t.slug, `${n}@example.com`);
+    await mailSettled(t.slug);
     for (const n of ["p1", "p2", "p3"]) expect(await mailsTo(t.slug, `${n}@example.com`)).toHaveLength(1);
   });
 
