@@ -3,7 +3,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call, newTenant } from "../identity/helpers";
+import { call, type Entry, newTenant } from "../identity/helpers";
 
 type Delivery = { id: string; message_id: string; status: string };
 
@@ -73,4 +73,23 @@ export async function endpointWithFailures(failedAt: string[]) {
   const redeliverFailed = (body: Record<string, unknown> = {}) =>
     call(`/api/v1/admin/webhooks/${id}/redeliver-failed`, { token: t.adminKey, body });
   return { t, id, messages, statusOf, redeliverFailed };
+}
+
+/**
+ * The tenant's audit entry of `action` that the request `requestId` recorded, once it is in the
+ * log. An endpoint's actor sends its entries through its own outbox, in order: once a marker
+ * action's entry is in, every entry that endpoint wrote before it is too (auditSettled's marker
+ * goes through the tenant directory's outbox, so it says nothing of these).
+ */
+export async function entryOfRequest(token: string, action: string, requestId: string | null): Promise<Entry> {
+  expect(requestId).toBeTruthy();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await call(`/api/v1/admin/audit?action=${action}&limit=100`, { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const found = (res.body.items as Entry[]).find((e) => e.request_id === requestId);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${action} entry of request ${requestId} in 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -3,7 +3,7 @@
 // a bounded number per call, saying how many remain.
 import { describe, expect, it } from "vitest";
 import { auditOf, call, newTenant } from "../identity/helpers";
-import { endpointWithFailures } from "./failures";
+import { endpointWithFailures, entryOfRequest } from "./failures";
 
 describe("redelivering an endpoint's failed deliveries at once", () => {
   it("requeues those given up since `since`, then the rest a page at a time, saying how many remain", async () => {
@@ -32,6 +32,16 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
     const done = await e.redeliverFailed({ since: "2026-03-01T00:00:00+02:00", limit: 5 });
     expect(done.body).toEqual({ requeued: 1, remaining: 0 });
 
+    // Counted after a marker through the endpoint's own outbox (the January delivery, still
+    // given up, sent again alone): a second entry a batch late would otherwise pass.
+    const page = await call(`/api/v1/admin/webhooks/${e.id}/deliveries?status=failed`, { token: e.t.adminKey });
+    const [left] = page.body.items as { id: string }[];
+    const marker = await call(`/api/v1/admin/webhooks/${e.id}/deliveries/${left?.id}/redeliver`, {
+      method: "POST",
+      token: e.t.adminKey,
+    });
+    expect(marker.status, JSON.stringify(marker.body)).toBe(202);
+    await entryOfRequest(e.t.adminKey, "webhooks.delivery.redelivered", marker.headers.get("x-request-id"));
     const entries = await auditOf(e.t.adminKey, "webhooks.deliveries.redelivered");
     expect(entries, JSON.stringify(entries)).toHaveLength(1);
     expect(entries[0]).toMatchObject({
@@ -43,7 +53,8 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
   });
 
   it("records a single delivery sent again (`…/deliveries/{delivery_id}/redeliver`) in the audit log too", async () => {
-    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z"]);
+    // Two given up: the second is sent again by redeliver-failed after, as a marker.
+    const e = await endpointWithFailures(["2026-01-01T00:00:00.000Z", "2026-06-01T00:00:00.000Z"]);
     const page = await call(`/api/v1/admin/webhooks/${e.id}/deliveries?status=failed`, { token: e.t.adminKey });
     const [failed] = page.body.items as { id: string; message_id: string }[];
     const again = await call(`/api/v1/admin/webhooks/${e.id}/deliveries/${failed?.id}/redeliver`, {
@@ -52,6 +63,11 @@ describe("redelivering an endpoint's failed deliveries at once", () => {
     });
     expect(again.status, JSON.stringify(again.body)).toBe(202);
 
+    // Counted after the marker's entry (the endpoint's outbox sends in order): a second entry of
+    // the single redelivery a batch late would otherwise pass.
+    const marker = await e.redeliverFailed();
+    expect(marker.body).toEqual({ requeued: 1, remaining: 0 });
+    await entryOfRequest(e.t.adminKey, "webhooks.deliveries.redelivered", marker.headers.get("x-request-id"));
     const entries = await auditOf(e.t.adminKey, "webhooks.delivery.redelivered");
     expect(entries, JSON.stringify(entries)).toHaveLength(1);
     expect(entries[0]).toMatchObject({
