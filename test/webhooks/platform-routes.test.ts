@@ -1,9 +1,10 @@
 // /api/v1/platform/tenants/{tenant_id}/webhooks: the runbook "Webhook deliveries given up"
 // (docs/operations.md) with the root key, so an operator needs no key of the tenant: its
 // endpoints, an endpoint's failed deliveries, redelivering them, enabling the endpoint.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditOf, call, newTenant, rootKey } from "../identity/helpers";
-import { endpointWithFailures } from "./failures";
+import { endpointWithFailures, entryOfRequest, giveUpBetweenAttempts } from "./failures";
 
 const base = (tenantId: string) => `/api/v1/platform/tenants/${tenantId}/webhooks`;
 const asRoot = (path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
@@ -37,6 +38,21 @@ describe("platform webhook routes (happy)", () => {
     });
     expect(Object.values(await e.statusOf())).toEqual(["pending", "pending"]);
 
+    // Counted after a marker through the endpoint's own outbox, which sends in order: the June
+    // delivery (requeued first, so the head) given up again and sent again alone by the tenant's
+    // admin, its entry found by X-Request-Id. A third entry a batch late would otherwise pass.
+    const june = e.messages[1] ?? "";
+    await giveUpBetweenAttempts(env.WEBHOOK_ENDPOINT.getByName(`${e.t.id}/${e.id}`), june, (sql) => {
+      sql.exec("update deliveries set status = 'failed', next_attempt_at = null where message_id = ?", june);
+    });
+    const page = await call(`/api/v1/admin/webhooks/${e.id}/deliveries?status=failed`, { token: e.t.adminKey });
+    const [again] = page.body.items as { id: string }[];
+    const marker = await call(`/api/v1/admin/webhooks/${e.id}/deliveries/${again?.id}/redeliver`, {
+      method: "POST",
+      token: e.t.adminKey,
+    });
+    expect(marker.status, JSON.stringify(marker.body)).toBe(202);
+    await entryOfRequest(e.t.adminKey, "webhooks.delivery.redelivered", marker.headers.get("x-request-id"));
     // In the tenant's audit log as the platform's, as an enabling is (in the order the queue brought them).
     const entries = await auditOf(e.t.adminKey, "webhooks.deliveries.redelivered", 2);
     expect(entries, JSON.stringify(entries)).toHaveLength(2);
