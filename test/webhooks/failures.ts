@@ -72,7 +72,22 @@ export async function endpointWithFailures(failedAt: string[]) {
   };
   const redeliverFailed = (body: Record<string, unknown> = {}) =>
     call(`/api/v1/admin/webhooks/${id}/redeliver-failed`, { token: t.adminKey, body });
-  return { t, id, messages, statusOf, redeliverFailed };
+  /**
+   * A settle marker through the endpoint's own outbox: the first given-up delivery listed is sent
+   * again alone, and its `webhooks.delivery.redelivered` entry waited for (entryOfRequest), so every
+   * entry the endpoint wrote before it is in the log too. Needs a delivery still given up.
+   */
+  const settled = async () => {
+    const page = await call(`/api/v1/admin/webhooks/${id}/deliveries?status=failed`, { token: t.adminKey });
+    const [left] = page.body.items as { id: string }[];
+    const marker = await call(`/api/v1/admin/webhooks/${id}/deliveries/${left?.id}/redeliver`, {
+      method: "POST",
+      token: t.adminKey,
+    });
+    expect(marker.status, JSON.stringify(marker.body)).toBe(202);
+    await entryOfRequest(t.adminKey, "webhooks.delivery.redelivered", marker.headers.get("x-request-id"));
+  };
+  return { t, id, messages, statusOf, redeliverFailed, settled };
 }
 
 /**
