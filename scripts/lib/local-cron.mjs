@@ -38,6 +38,12 @@ const worthSaying = (j) =>
   j.last_run.result === undefined ||
   reportsWork(j.last_run.result);
 
+/** Whether `job`'s last run is not the one it had in `before` (a list read earlier). */
+const isNewRun = (job, before) => {
+  const was = before.find((b) => b.module === job.module && b.job === job.job)?.last_run;
+  return !was || was.started_at !== job.last_run.started_at || was.fire_time !== job.last_run.fire_time;
+};
+
 /**
  * The API refused a read with `503 unavailable`: a migration this build ships is not applied
  * yet (npm start applies one generated while it runs within seconds). Not a failure.
@@ -138,18 +144,26 @@ export function startLocalCron({
     return 60_000;
   }
 
-  /** Fires the tick of minute `at`, prints what ran in it; resolves to the job list read after it. */
-  async function tick(at) {
+  /**
+   * Fires the tick of minute `at`, prints what ran in it; resolves to the job list read after it.
+   * `before` is the list read before the tick: a run is the tick's when it is a cron run that was
+   * not there before, whatever its fire time, so a catch-up (a fire time missed while nothing
+   * ticked, e.g. an hourly job's after a restart, run at this tick) is printed too, with the time
+   * it fell due.
+   */
+  async function tick(at, before) {
     const res = await fetchWithin(`${origin}/cdn-cgi/handler/scheduled?cron=${TICK_CRON}&time=${at}`, {}, bounds.tick);
-    const fired = new Date(at).toISOString();
     const items = await jobs();
     gone = false;
-    const ran = items.filter((j) => j.last_run?.fire_time === fired && j.last_run.trigger === "cron");
+    const ran = items.filter(
+      (j) => j.last_run?.trigger === "cron" && isNewRun(j, before) && Date.parse(j.last_run.fire_time) <= at,
+    );
     for (const j of ran.filter(worthSaying)) {
-      const { outcome, duration_ms, attempts, error } = j.last_run;
+      const { outcome, duration_ms, attempts, error, fire_time } = j.last_run;
       const tries = attempts.length > 1 ? `, ${attempts.length} attempts` : "";
+      const late = Date.parse(fire_time) < at ? ` (catching up the run due at ${hhmm(Date.parse(fire_time))} UTC)` : "";
       print(
-        `plinth: ${hhmm(at)} UTC ran ${j.module}/${j.job}: ${outcome} in ${duration_ms} ms${tries}${error ? ` (${error})` : ""}`,
+        `plinth: ${hhmm(at)} UTC ran ${j.module}/${j.job}${late}: ${outcome} in ${duration_ms} ms${tries}${error ? ` (${error})` : ""}`,
       );
     }
     if (!res.ok && ran.length === 0) print(`plinth: ${hhmm(at)} UTC tick failed (${res.status}); see the log above`);
@@ -180,7 +194,7 @@ export function startLocalCron({
         }
       }
       if (stopped) return;
-      items = await tick(next).catch((error) => {
+      items = await tick(next, items).catch((error) => {
         // The tick ran; only the job list read after it was refused: read it again when the migration is in.
         if (error instanceof NotReady || unreachable(error)) pause(error);
         else if (!stopped) print(`plinth: ${hhmm(next)} UTC tick failed (${error.message})`);

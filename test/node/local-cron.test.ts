@@ -211,4 +211,42 @@ describe("what the local cron prints of a tick", () => {
       "hourly ok",
     ]);
   });
+  it("a catch-up run too (a fire time missed while nothing ticked), with the time it fell due; not a run seen before", async () => {
+    const at = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const run = (fire: number, started: number) => ({
+      fire_time: iso(fire),
+      trigger: "cron",
+      outcome: "ok",
+      duration_ms: 5,
+      attempts: [{}],
+      error: null,
+      started_at: iso(started),
+    });
+    const hourly = (last_run: unknown) => ({
+      module: "m",
+      job: "hourly",
+      cron: "0 * * * *",
+      next_due: iso(at),
+      last_run,
+    });
+    const daily = (last_run: unknown) => ({ module: "m", job: "daily", cron: "0 3 * * *", next_due: null, last_run });
+    const seenBefore = run(at - 86_400_000, at - 86_400_000);
+    const p = await platform({
+      [JOBS]: [
+        { status: 200, body: { items: [hourly(run(at - 7_200_000, at - 7_200_000)), daily(seenBefore)] } },
+        { status: 200, body: { items: [hourly(run(at - 3_600_000, at + 20)), daily(seenBefore)] } },
+      ],
+      "/cdn-cgi/handler/scheduled": [{ status: 200, body: {} }],
+    });
+    server = p.server;
+    const lines: string[] = [];
+    stop = startLocalCron({ origin: p.origin, rootKey: "plk_root", print: (l: string) => lines.push(l) });
+    await until(() => lines.length >= 1);
+    await new Promise((r) => setTimeout(r, 100));
+    const due = iso(at - 3_600_000).slice(11, 16);
+    expect(lines).toEqual([
+      `plinth: ${iso(at).slice(11, 16)} UTC ran m/hourly (catching up the run due at ${due} UTC): ok in 5 ms`,
+    ]);
+  });
 });
