@@ -37,9 +37,12 @@ const ALLOWED: Record<string, string> = {
  * `eventSchema`, pure: zod and kernel helpers only), which a subscriber in another module parses
  * each envelope with: docs/modules.md, "A projection of another module's events". Importing it
  * needs no listing; before, the guide's own example (a projection of the blog's events
- * importing ../blog/domain) failed this test in the team's npm test.
+ * importing ../blog/domain) failed this test in the team's npm test. A module without a decider
+ * declares its events in `events.ts` (identity's, files', webhooks': zod only), public the same
+ * way: a product module forgetting a deleted user parses `identity.user.deleted` with identity's
+ * `IdentityEventSchema` (docs/modules.md, "Forgetting a deleted user"), which failed here before.
  */
-const PUBLIC = /^[^/]+\/domain$/;
+const PUBLIC = /^[^/]+\/(domain|events)$/;
 
 function* sources(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -51,7 +54,7 @@ function* sources(dir: string): Generator<string> {
 
 /**
  * Every import of a module's file that lands in another module, as `<module> -> <module>/<path>`,
- * but a module's public `domain` (PUBLIC).
+ * but a module's public `domain` or `events` (PUBLIC).
  */
 function crossImports(dir = modulesDir): Map<string, string[]> {
   const found = new Map<string, string[]>();
@@ -75,7 +78,7 @@ describe("imports across modules", () => {
     expect(unlisted.map(([key, files]) => `${key} (${files.join(", ")})`)).toEqual([]);
   });
 
-  it("let a module parse another's events with its domain.ts, and nothing else of it unlisted", () => {
+  it("let a module parse another's events with its domain.ts or events.ts, and nothing else of it unlisted", () => {
     const dir = mkdtempSync(join(tmpdir(), "plinth-imports-"));
     try {
       for (const [file, text] of Object.entries({
@@ -83,6 +86,10 @@ describe("imports across modules", () => {
         "invoices/read-model.ts": "export const invoicesInvoices = 1;\n",
         "receivables/read-model.ts": 'import { InvoiceEventSchema } from "../invoices/domain";\n',
         "receivables/routes.ts": 'import { invoicesInvoices } from "../invoices/read-model";\n',
+        // A module without a decider declares its events in events.ts (identity's, files', webhooks'):
+        // a module forgetting a deleted user parses identity.user.deleted with IdentityEventSchema.
+        "directory/events.ts": "export const DirectoryEventSchema = 1;\n",
+        "receivables/user-erasure.ts": 'import { DirectoryEventSchema } from "../directory/events";\n',
       })) {
         mkdirSync(join(dir, dirname(file)), { recursive: true });
         writeFileSync(join(dir, file), text);
