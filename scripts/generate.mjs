@@ -139,6 +139,20 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
 }
 
 /**
+ * Stops when the app cannot be built or loaded to ask for its document, in a line: the sources
+ * were written already (the document is the last step), and a stack trace of esbuild's or of the
+ * loader says neither that nor what to do. The usual cause is a module half-edited, its
+ * domain.ts renamed and its routes.ts not yet (docs/modules.md, "Making the scaffold yours").
+ * @param {"build" | "load"} step @param {string} why
+ */
+function notRewritten(step, why) {
+  console.error(
+    `generate: the app does not ${step}, so src/generated/openapi.json and api.d.ts were not rewritten: ${why}. Fix it (npx tsc --noEmit -p tsconfig.json names every error) and run npm run generate again`,
+  );
+  process.exit(1);
+}
+
+/**
  * The OpenAPI document plinth serves, built in Node: the app and the modules
  * bundled with esbuild (the `.wasm` import stubbed, since building the document
  * runs no crypto) and asked for `/openapi.json` as test/node/openapi.test.ts does.
@@ -152,7 +166,7 @@ async function openapiDocument() {
     `export { modules } from "./modules/index.ts";`,
     `export { MIGRATIONS } from "./generated/migrations.ts";`,
   ].join("\n");
-  await build({
+  const built = build({
     stdin: { contents: entry, resolveDir: join(root, "src"), loader: "ts" },
     bundle: true,
     platform: "node",
@@ -174,14 +188,18 @@ async function openapiDocument() {
       },
     ],
   });
-  let loaded;
+  // esbuild has printed its diagnostics (file, line, the import) by the time it rejects.
+  await built.catch(() => notRewritten("build", "fix what esbuild names above"));
+  let platform;
   try {
-    loaded = await import(pathToFileURL(out).href);
+    const { createPlatform, modules, MIGRATIONS } = await import(pathToFileURL(out).href);
+    platform = createPlatform({ modules, migrations: MIGRATIONS });
+  } catch (error) {
+    if (process.env.PLINTH_DEBUG === "1") console.error(error);
+    notRewritten("load", error instanceof Error ? error.message : String(error));
   } finally {
     rmSync(out, { force: true });
   }
-  const { createPlatform, modules, MIGRATIONS } = loaded;
-  const platform = createPlatform({ modules, migrations: MIGRATIONS });
   // A config that parses: every binding the platform requires, none of them called.
   const env = {
     ENVIRONMENT: "production",
