@@ -33,7 +33,7 @@ import { durationMs, timeoutMs } from "./lib/duration.mjs";
 import { bin, root, runQuietly } from "./lib/env.mjs";
 import { fetchWithin, NoAnswer } from "./lib/fetch-within.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
-import { loadRegistry, routesOf } from "./lib/registry.mjs";
+import { loadRegistry, routesOf, tableNamesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import {
   checkpoint,
@@ -123,7 +123,8 @@ const LOCAL_HELP = {
     "",
     "Prints the module registry in dependency order: each module's version, dependencies,",
     "permissions (with grants, and the event read rules webhooks need), events, aggregates, jobs,",
-    "sealed field kinds, bindings, variables, errors and routes.",
+    "sealed field kinds, its data (tables, personal data, erasure: what a deleted tenant's erasure",
+    "and a person's export reach), bindings, variables, errors and routes.",
     "",
     "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
   ],
@@ -619,6 +620,14 @@ async function modulesCommand(sub) {
       (m.jobs ?? []).map((j) => `${j.name} (${j.cron})`),
     );
     line("sealed", [...(m.sealed?.kinds ?? [])]);
+    // What `plinth tenants delete` sends the operator here for: the rows the erasure's tables step
+    // deletes by tenant_id, and the steps the module runs itself; and who adds to /me/export.
+    line("tables", tableNamesOf(m));
+    line("personal", m.personal_data ? ["its part of /me/export and /users/{id}/export"] : []);
+    line(
+      "erasure",
+      ["shred", "erase"].filter((step) => typeof m.erasure?.[step] === "function"),
+    );
     line("bindings", Object.keys(m.bindings ?? {}));
     line("variables", Object.keys(m.variables ?? {}));
     line("errors", Object.keys(m.errors ?? {}));

@@ -2,6 +2,7 @@
 // and the kernel's registry, bundled with esbuild (the WASM core is never
 // instantiated here, so .wasm files load as empty).
 import { join } from "node:path";
+import { getTableName } from "drizzle-orm";
 import { root } from "./env.mjs";
 import { importBundled } from "./node-bundle.mjs";
 
@@ -23,6 +24,16 @@ export async function loadRegistry() {
       },
     })
   );
+}
+
+/**
+ * The SQL names of a module's `tables` (its drizzle tables, keyed by their TypeScript names),
+ * sorted: the read-model rows a deleted tenant's erasure deletes by `tenant_id`.
+ */
+export function tableNamesOf(m) {
+  return Object.values(m.tables ?? {})
+    .map((table) => getTableName(table))
+    .sort();
 }
 
 /** The HTTP operations a module mounts, from its Hono router: `METHOD /api/v1/…/{id}`. */
