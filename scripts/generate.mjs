@@ -147,7 +147,7 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
  */
 function notRewritten(step, why) {
   console.error(
-    `generate: the app does not ${step}, so src/generated/openapi.json and api.d.ts were not rewritten: ${why}. Fix it (npx tsc --noEmit -p tsconfig.json names every error) and run npm run generate again`,
+    `generate: the app does not ${step}, so src/generated/openapi.json and api.d.ts were not ${check ? "checked" : "rewritten"}: ${why}. Fix it (npx tsc --noEmit -p tsconfig.json names every error) and run npm run generate${check ? " -- --check" : ""} again`,
   );
   process.exit(1);
 }

@@ -14,7 +14,7 @@ const copy = mkdtempSync(join(tmpdir(), "plinth-generate-unbuildable-"));
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 /** A copy of what generate reads, with `edit` applied to the blog's routes.ts. */
-function generateWith(name: string, edit: (routes: string) => string) {
+function generateWith(name: string, edit: (routes: string) => string, args: string[] = []) {
   const dir = join(copy, name);
   for (const part of ["scripts", "src", "wasm", "migrations", "wrangler.toml", "package.json"]) {
     cpSync(join(root, part), join(dir, part), { recursive: true });
@@ -22,7 +22,11 @@ function generateWith(name: string, edit: (routes: string) => string) {
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
   const routes = join(dir, "src", "modules", "blog", "routes.ts");
   writeFileSync(routes, edit(readFileSync(routes, "utf8")));
-  return spawnSync(process.execPath, ["scripts/generate.mjs"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  return spawnSync(process.execPath, ["scripts/generate.mjs", ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
 }
 
 describe("npm run generate over an app that does not build", () => {
@@ -38,6 +42,18 @@ describe("npm run generate over an app that does not build", () => {
       "generate: the app does not build, so src/generated/openapi.json and api.d.ts were not rewritten",
     );
     expect(run.stderr).toContain("npx tsc --noEmit");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
+  it("with --check (npm test's step), says the document was not checked", () => {
+    const run = generateWith(
+      "checked",
+      (routes) => `import { NoSuchSchema } from "./domain";\nvoid NoSuchSchema;\n${routes}`,
+      ["--check"],
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("so src/generated/openapi.json and api.d.ts were not checked");
+    expect(run.stderr).toContain("run npm run generate -- --check again");
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
 
