@@ -196,6 +196,7 @@ async function openapiDocument() {
     platform = createPlatform({ modules, migrations: MIGRATIONS });
   } catch (error) {
     if (process.env.PLINTH_DEBUG === "1") console.error(error);
+    rmSync(out, { force: true }); // process.exit below skips the finally
     notRewritten("load", error instanceof Error ? error.message : String(error));
   } finally {
     rmSync(out, { force: true });

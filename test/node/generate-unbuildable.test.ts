@@ -4,7 +4,7 @@
 // build failed, and after esbuild's own diagnostic Node printed esbuild's stack trace, saying
 // neither what was written nor what to do. It says both, in a line, and exits 1.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -64,5 +64,7 @@ describe("npm run generate over an app that does not build", () => {
       "generate: the app does not load, so src/generated/openapi.json and api.d.ts were not rewritten: a module refused at load",
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
+    // Nor is the bundle it loaded left behind in node_modules/.cache.
+    expect(existsSync(join(root, "node_modules", ".cache", "plinth-generate", `app-${run.pid}.mjs`))).toBe(false);
   }, 120_000);
 });
