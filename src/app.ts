@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { DeciderRegistry } from "../durable-objects/aggregate";
 import pkg from "../package.json";
 import { OBJECT_CLASSES } from "./generated/objects";
+import { memberDirectory } from "./kernel/auth/member-directory";
 import { resolveRequest } from "./kernel/auth/resolve";
 import { tenantRegistry } from "./kernel/auth/tenant-registry";
 import { type Clock, systemClock } from "./kernel/clock";
@@ -146,6 +147,7 @@ export function createPlatform(options: AppOptions): Platform {
     });
   }
   const tenants = tenantRegistry(modules);
+  const members = memberDirectory(modules);
   app.use(
     "*",
     stage("request-id", requestId()),
@@ -170,6 +172,7 @@ export function createPlatform(options: AppOptions): Platform {
         sleeper,
         resolver,
         ...(tenants ? { tenants } : {}),
+        ...(members ? { members } : {}),
       }),
     ),
     // Right after init (it reads MAX_BODY_BYTES): every refusal below may leave a body unread.

@@ -1,4 +1,4 @@
-import type { Principal, Tenant, TenantGateway, TenantLookup } from "./auth/types";
+import type { MemberLookup, Principal, Tenant, TenantGateway, TenantLookup } from "./auth/types";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Logger } from "./log";
@@ -48,6 +48,8 @@ export interface AppVariables {
    * `refuseUnavailableTenant`). Absent when no module provides a registry.
    */
   tenantLookup?: TenantLookup;
+  /** The member directory (the module that provides it), for `memberOf(c, userId)` (kernel/auth/member-directory.ts); absent without one. */
+  memberLookup?: MemberLookup;
   /** The resolved tenant, when the request names one. */
   tenant?: Tenant;
   /** The authenticated caller, when the request carries a credential. */

@@ -254,6 +254,14 @@ describe("module registry", () => {
     expect(problemsOf([people, staff])).toEqual(['staff: provides a member export, but module "people" already does']);
   });
 
+  it("refuses a second module providing the member lookup: findMember asks one directory", () => {
+    const lookup = { find: async () => null };
+    const people = mod("people", "1.0.0", undefined, { auth: { members: lookup } });
+    const staff = mod("staff", "1.0.0", undefined, { auth: { members: lookup } });
+    expect(resolveModules([people]).map((m) => m.name)).toEqual(["people"]);
+    expect(problemsOf([people, staff])).toEqual(['staff: provides a member lookup, but module "people" already does']);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

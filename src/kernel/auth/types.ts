@@ -123,3 +123,38 @@ export interface TenantLookup {
   /** When the tenant's erasure finished (its tombstone), or null: the proof an operator's 404 names. */
   erasedAt?(env: Env, id: string): Promise<string | null>;
 }
+
+/**
+ * A live member of a tenant as another module may know them: what a product module needs to
+ * check that a user it is handed (an assignee, a reviewer) belongs to the tenant, and to mail
+ * them. `findMember` (kernel/auth/member-directory.ts) reads it.
+ */
+export interface Member {
+  id: string;
+  /** Their display name. */
+  name: string;
+  /**
+   * Their address, to mail them through the notifier. Personal data: never log it, and never
+   * put it in an event unsealed (an event outlives the account; name the user by `id`).
+   */
+  email: string;
+  /**
+   * Whether they proved the address reaches them. Anyone may register with an address they do
+   * not own: mail that discloses the tenant's business goes to a verified one only.
+   */
+  email_verified: boolean;
+  /** `suspended`: an administrator blocked the account; it signs in nowhere, and is not assigned work. */
+  status: "active" | "suspended";
+  /** Their roles in the tenant now, by name. */
+  roles: readonly string[];
+}
+
+/** Finds a tenant's members; provided by the module that keeps the tenant's directory. */
+export interface MemberLookup {
+  /**
+   * The member `userId` of tenant `tenantId`, read now from the tenant's directory (no cache: a
+   * suspension shows at once); null when the tenant has no such user (never had, or deleted,
+   * or another tenant's). Takes the env, not a request, for the callers that have none.
+   */
+  find(env: Env, tenantId: string, userId: string): Promise<Member | null>;
+}

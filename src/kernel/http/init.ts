@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { TenantLookup } from "../auth/types";
+import type { MemberLookup, TenantLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import { loadConfig } from "../config";
 import type { AppEnv, PlatformInfo } from "../env";
@@ -24,15 +24,26 @@ export interface InitOptions {
   resolver: Resolver;
   /** The tenant registry a module provides, if one does. */
   tenants?: TenantLookup;
+  /** The member directory a module provides, if one does. */
+  members?: MemberLookup;
 }
 
 /**
  * The one place that builds per-request services: parses the config (once per
- * isolate), and puts config, clock, sleeper, resolver, logger, platform info and the tenant registry on the context.
+ * isolate), and puts config, clock, sleeper, resolver, logger, platform info, the tenant
+ * registry and the member directory on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
-export const init = ({ build, needs, clock, sleeper, resolver, tenants }: InitOptions): MiddlewareHandler<AppEnv> =>
+export const init = ({
+  build,
+  needs,
+  clock,
+  sleeper,
+  resolver,
+  tenants,
+  members,
+}: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
     if (!result.ok) {
@@ -52,6 +63,7 @@ export const init = ({ build, needs, clock, sleeper, resolver, tenants }: InitOp
     c.set("sleeper", sleeper);
     c.set("resolver", resolver);
     if (tenants) c.set("tenantLookup", tenants);
+    if (members) c.set("memberLookup", members);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));
     await next();

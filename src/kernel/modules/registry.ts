@@ -296,6 +296,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   problems.push(...objectErasureProblems([...byName.values()]));
   for (const [what, provides] of [
     ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
+    ["a member lookup", (d: ModuleDef) => d.auth?.members !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
     ["a member export", (d: ModuleDef) => d.auth?.member_export !== undefined],
   ] as const) {

@@ -1,7 +1,7 @@
 import type { Table } from "drizzle-orm";
 import type { Hono, Schema } from "hono";
 import type { ZodType } from "zod";
-import type { Authenticator, TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
+import type { Authenticator, MemberLookup, TenantLookup, TenantSettingsLookup, UrlTenantProof } from "../auth/types";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { ResealOutcome, VersionCounts } from "../crypto/key-versions";
@@ -247,6 +247,8 @@ export interface ModuleDef {
     authenticators?: readonly Authenticator[];
     /** At most one module provides the tenant lookup. */
     tenants?: TenantLookup;
+    /** At most one module provides the member lookup other modules ask with `findMember` (kernel/auth/member-directory.ts). */
+    members?: MemberLookup;
     /** At most one module provides tenant settings (CORS origins, rate-limit overrides). */
     settings?: TenantSettingsLookup;
     /**

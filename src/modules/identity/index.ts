@@ -7,6 +7,7 @@ import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
 import { manifest } from "./manifest";
 import { memberExport } from "./member-export";
+import { memberLookup } from "./members";
 import { identityPersonalData } from "./personal-data";
 import { apiKeyIndex } from "./read-model";
 import { accountRoutes } from "./routes/account";
@@ -69,6 +70,8 @@ export const identity = () =>
       // What other modules' `grants` may add to: a tenant's directory creates these roles.
       roles: DEFAULT_ROLES.map((r) => r.name),
       member_export: memberExport,
+      // Other modules ask for one member with the kernel's findMember, never this module's directory.
+      members: memberLookup,
     },
     errors: identityErrors,
     tables: { apiKeyIndex },

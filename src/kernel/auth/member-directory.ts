@@ -1,0 +1,46 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import type { ModuleDef } from "../modules/types";
+import { tenantOf } from "./guards";
+import type { Member, MemberLookup } from "./types";
+
+/** The member directory: the lookup the one module that keeps tenants' members provides (ModuleDef.auth.members), if any. */
+export const memberDirectory = (modules: readonly ModuleDef[]): MemberLookup | undefined =>
+  modules.find((m) => m.auth?.members)?.auth?.members;
+
+/**
+ * A tenant's live member (id, name, email, email_verified, status, roles) read now from the
+ * directory, for code with no request: a job or a subscriber (`findMember(runtime, tenantId,
+ * userId)`) or a Durable Object built over the platform (`findMember({ env: this.env, modules:
+ * platform.modules }, tenantId, userId)`). Null when the tenant has no such user (never had,
+ * deleted, or another tenant's), or when no module keeps members. `tenantId` is one the
+ * platform gave you (an event's, the object's bound tenant), never a client's word; whether
+ * the tenant itself is live is `findTenant`'s answer. The email is personal data: never log it.
+ * The caller names no module: the directory is whichever provides the kernel's `MemberLookup`.
+ *
+ * @example
+ * const assignee = await findMember(runtime, event.tenant_id, data.assignee_id);
+ * if (assignee?.status !== "active") return; // gone or suspended: nobody to mail
+ */
+export async function findMember(
+  from: { env: Env; modules: readonly ModuleDef[] },
+  tenantId: string,
+  userId: string,
+): Promise<Member | null> {
+  const directory = memberDirectory(from.modules);
+  return directory ? directory.find(from.env, tenantId, userId) : null;
+}
+
+/**
+ * {@link findMember} in a route, for the request's own tenant only (400 `tenant_required`
+ * without one): a user id a client names (an assignee) is looked up where the caller is, so
+ * another tenant's user is null, as an unknown one.
+ *
+ * @example
+ * const assignee = await memberOf(c, body.assignee_id);
+ * if (assignee?.status !== "active") throw new AppError("validation_failed", { detail: "no such active member" });
+ */
+export async function memberOf(c: Context<AppEnv>, userId: string): Promise<Member | null> {
+  const directory = c.get("memberLookup");
+  return directory ? directory.find(c.env, tenantOf(c).id, userId) : null;
+}
