@@ -93,6 +93,21 @@ describe("the endpoint-disabled mail", () => {
     expect(await recipientsOf(t.id)).toEqual([admin, owner].sort());
   });
 
+  it("does not go to a suspended owner or admin: their access is paused, so is the tenant's news", async () => {
+    const t = await newTenant("whmail");
+    const owner = await userWith(t, "owner", true);
+    const admin = await userWith(t, "admin", true);
+    const listed = await call("/api/v1/users", { token: t.adminKey });
+    const adminId = (listed.body.items as { id: string; email: string }[]).find((u) => u.email === admin)?.id;
+    const suspended = await call(`/api/v1/users/${adminId}/suspend`, {
+      method: "POST",
+      token: t.adminKey,
+      body: { reason: "left the project" },
+    });
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    expect(await recipientsOf(t.id)).toEqual([owner]);
+  });
+
   it("mails nobody when no owner or admin has a verified email", async () => {
     const t = await newTenant("whmail");
     await userWith(t, "admin", false);

@@ -53,17 +53,18 @@ const TOLD_ROLES = new Set(["owner", "admin"]);
 const MAX_TOLD = 20;
 
 /**
- * Whether a user is told: an owner or admin whose email is verified. An unverified address may
- * not be theirs (anyone may register with an address they do not own, and a role is granted to
- * the account, not the mailbox), and this mail names the tenant, the receiver's host and how its
- * webhooks fail: as login under `require_verified_email` and a verification resend, it trusts
- * only an address that proved it reaches the person.
+ * Whether a user is told: an active owner or admin whose email is verified. An unverified address
+ * may not be theirs (anyone may register with an address they do not own, and a role is granted
+ * to the account, not the mailbox), and this mail names the tenant, the receiver's host and how
+ * its webhooks fail: as login under `require_verified_email` and a verification resend, it trusts
+ * only an address that proved it reaches the person. A suspended one (someone who left, an
+ * account under review) may not act on it, and the tenant's news is not theirs while it lasts.
  */
-const told = (user: { roles: readonly string[]; email_verified: boolean }) =>
-  user.email_verified && user.roles.some((r) => TOLD_ROLES.has(r));
+const told = (user: { roles: readonly string[]; email_verified: boolean; status: string }) =>
+  user.status === "active" && user.email_verified && user.roles.some((r) => TOLD_ROLES.has(r));
 
 /**
- * Tells a tenant's owners and admins whose email is verified, by mail, that one
+ * Tells a tenant's active owners and admins whose email is verified, by mail, that one
  * of its endpoints was disabled, and why: by the delivery (`.disabled`) or by the
  * platform's operators (the `.updated` of their disabling, with their reason;
  * disabled-notice.ts decides). (The event itself is in the audit log, and
