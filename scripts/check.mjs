@@ -24,7 +24,8 @@ const otelJson = join(tmp, "vitest-otel.json");
 // once more, and the summary says so. Known upstream, and not fixed in what runs on Node 20
 // (vitest-pool-workers 0.15.1, TOOLCHAIN.md): workerd crashing at shutdown under the pool,
 // after which Miniflare's dispose never settles (workerd#6763); teardown hangs fixed in
-// pool-workers 0.22 (workers-sdk#15085); a stall between two files (workers-sdk#15498, open).
+// pool-workers 0.22 (workers-sdk#15085); a stall between two files (workers-sdk#15498, open; the
+// one seen here, a message the pool dropped, is mended by scripts/patch-deps.mjs).
 
 // Names the test files still running when a hung suite is stopped (vitest says nothing then).
 // The progress reporter appends each file's and test's start and end to the step's `progress`
