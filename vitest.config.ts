@@ -8,6 +8,7 @@ import {
   testWranglerConfig,
   useTestWorkerdAutogates,
 } from "./vitest.bindings";
+import { ignoreLostConsoleLine } from "./vitest.unhandled";
 
 // The actor base's probe (test/actors/probe-actor.ts): no wrangler.toml entry, never deployed.
 const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
@@ -30,6 +31,8 @@ export default defineConfig(async () => {
   return {
     test: {
       setupFiles: ["./test/setup.ts"],
+      // A console line of background work lost at a file's end is no test's failure (vitest.unhandled.ts).
+      onUnhandledError: ignoreLostConsoleLine,
       maxWorkers: 2,
       // Two cores shared by two test workers and workerd: HTTP flows that take 3 s alone
       // can take well over vitest's default 5 s when the machine is busy.

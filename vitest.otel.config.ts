@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { pinnedDurableObjects, testBindings, testWranglerConfig, useTestWorkerdAutogates } from "./vitest.bindings";
+import { ignoreLostConsoleLine } from "./vitest.unhandled";
 
 /**
  * An in-process OTLP/HTTP (JSON) receiver: POST /v1/traces stores each export
@@ -56,6 +57,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/otel/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
+      onUnhandledError: ignoreLostConsoleLine,
       maxWorkers: 1,
       // One workerd for the four files (as in vitest.config.ts, with objects pinned for the same reason).
       isolate: false,
