@@ -1,5 +1,6 @@
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
+import type { ModuleDef } from "../src/kernel/modules/types";
 import type { Resolver } from "../src/kernel/outbound";
 import { breakerStatus } from "../src/kernel/resilience/breaker";
 import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
@@ -34,9 +35,15 @@ type Rpc = typeof EndpointRpc;
  * Webhooks signatures, the delivery policy's backoff, a circuit breaker, the
  * tenant's bulkhead, and a log. See docs/webhooks.md.
  */
-export function webhookEndpointObject(platform: { clock: Clock; resolver: Resolver; sleeper?: Sleeper }) {
+export function webhookEndpointObject(platform: {
+  clock: Clock;
+  resolver: Resolver;
+  sleeper?: Sleeper;
+  modules: readonly ModuleDef[];
+}) {
   return class WebhookEndpoint extends EndpointDelivery implements RpcServer<Rpc> {
     protected readonly resolver = platform.resolver;
+    protected readonly modules = platform.modules;
     protected readonly sleeper = platform.sleeper ?? realSleeper;
 
     constructor(ctx: DurableObjectState, env: Env) {

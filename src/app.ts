@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
 import { hash } from "./kernel/crypto/hash";
 import { cryptoOperations } from "./kernel/crypto/routes";
+import { tenantSeedSource } from "./kernel/crypto/tenant-envelope";
 import type { AppEnv } from "./kernel/env";
 import { platformDeadLetterRoutes } from "./kernel/events/dead-letter-routes";
 import { eventOperations } from "./kernel/events/routes";
@@ -148,6 +149,7 @@ export function createPlatform(options: AppOptions): Platform {
   }
   const tenants = tenantRegistry(modules);
   const members = memberDirectory(modules);
+  const seeds = tenantSeedSource(modules);
   app.use(
     "*",
     stage("request-id", requestId()),
@@ -173,6 +175,7 @@ export function createPlatform(options: AppOptions): Platform {
         resolver,
         ...(tenants ? { tenants } : {}),
         ...(members ? { members } : {}),
+        ...(seeds ? { seeds } : {}),
       }),
     ),
     // Right after init (it reads MAX_BODY_BYTES): every refusal below may leave a body unread.

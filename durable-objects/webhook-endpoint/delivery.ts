@@ -5,6 +5,7 @@ import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
 import { createLogger } from "../../src/kernel/log";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 import type { Resolver } from "../../src/kernel/outbound";
 import { breakerAllow, breakerRecord } from "../../src/kernel/resilience/breaker";
 import type { Sleeper } from "../../src/kernel/resilience/sleep";
@@ -74,6 +75,8 @@ export abstract class EndpointDelivery extends Actor<Timer> {
   protected abstract readonly resolver: Resolver;
   /** What an attempt's timeout is counted on: the platform's sleeper. */
   protected abstract readonly sleeper: Sleeper;
+  /** The platform's modules: the one providing tenant seeds opens the signing secrets (kernel/crypto/tenant-envelope.ts). */
+  protected abstract readonly modules: readonly ModuleDef[];
 
   protected override async onTimer(message: Timer): Promise<void> {
     if (message.kind === "deliver") return this.deliverHead();
@@ -127,7 +130,7 @@ export abstract class EndpointDelivery extends Actor<Timer> {
       }
       let secrets: string[];
       try {
-        secrets = await openSecrets(this.env, this.clock, config, this.now());
+        secrets = await openSecrets({ env: this.env, clock: this.clock, modules: this.modules }, config, this.now());
       } catch (error) {
         if (!(error instanceof KeyMaterialDestroyed)) throw error;
         this.transact(() => this.stop(config, "secret_unreadable"));

@@ -1,6 +1,7 @@
 import type { MemberLookup, Principal, Tenant, TenantGateway, TenantLookup } from "./auth/types";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
+import type { TenantSeedSource } from "./crypto/tenant-envelope";
 import type { Logger } from "./log";
 import type { EventReadRules } from "./modules/event-read";
 import type { RoleGrants } from "./modules/grants";
@@ -50,6 +51,8 @@ export interface AppVariables {
   tenantLookup?: TenantLookup;
   /** The member directory (the module that provides it), for `memberOf(c, userId)` (kernel/auth/member-directory.ts); absent without one. */
   memberLookup?: MemberLookup;
+  /** Where tenants' envelope seeds are kept (the module that provides them), for `tenantEnvelopeOfRequest(c)`. */
+  tenantSeeds?: TenantSeedSource;
   /** The resolved tenant, when the request names one. */
   tenant?: Tenant;
   /** The authenticated caller, when the request carries a credential. */

@@ -262,6 +262,14 @@ describe("module registry", () => {
     expect(problemsOf([people, staff])).toEqual(['staff: provides a member lookup, but module "people" already does']);
   });
 
+  it("refuses a second module providing tenant seeds: one key material per tenant, whatever seals with it", () => {
+    const seeds = () => ({ seed: async () => null });
+    const vault = mod("vault", "1.0.0", undefined, { auth: { tenant_seeds: seeds } });
+    const keys = mod("keys", "1.0.0", undefined, { auth: { tenant_seeds: seeds } });
+    expect(resolveModules([vault]).map((m) => m.name)).toEqual(["vault"]);
+    expect(problemsOf([vault, keys])).toEqual(['keys: provides tenant seeds, but module "vault" already does']);
+  });
+
   it("reports every problem at once in one error message", () => {
     expect(() => resolveModules([mod("x", "1.0.0", { y: "^1" }), mod("x")])).toThrowError(
       /module "x": is registered twice[\s\S]*module "x": depends on "y"/,

@@ -14,12 +14,12 @@ const modulesDir = join(root, "src", "modules");
 /** `<importing module> -> <module>/<path>`, and why it stands. */
 const ALLOWED: Record<string, string> = {
   // Identity's public surface, which modules depending on it use: the directory's typed
-  // contract client and its types, the request's ctx (services), key material for sealing.
+  // contract client and its types, the request's ctx (services). Sealing needs none of it: the
+  // kernel's tenantEnvelopeOf finds the seeds identity provides (ModuleDef.auth.tenant_seeds).
   "files -> identity/directory/types": "Ctx, the directory's contract type",
   "files -> identity/services": "ctxOf, the request's ctx",
   "webhooks -> identity/directory/contract": "the directory's contract client (owners and admins to mail)",
   "webhooks -> identity/directory/types": "Ctx, the directory's contract type",
-  "webhooks -> identity/key-material": "the tenant's envelope key, to seal signing secrets",
   "webhooks -> identity/services": "ctxOf, the request's ctx",
   // Tenants provisions and offboards identity's per-tenant directory: it is identity's other half.
   "tenants -> identity/authenticators": "forgetTenantPrincipals: applied grants drop cached principals",

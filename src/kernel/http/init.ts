@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { MemberLookup, TenantLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import { loadConfig } from "../config";
+import type { TenantSeedSource } from "../crypto/tenant-envelope";
 import type { AppEnv, PlatformInfo } from "../env";
 import { AppError } from "../errors";
 import { createLogger, type Logger } from "../log";
@@ -26,12 +27,14 @@ export interface InitOptions {
   tenants?: TenantLookup;
   /** The member directory a module provides, if one does. */
   members?: MemberLookup;
+  /** The tenant seed source a module provides, if one does (kernel/crypto/tenant-envelope.ts). */
+  seeds?: TenantSeedSource;
 }
 
 /**
  * The one place that builds per-request services: parses the config (once per
  * isolate), and puts config, clock, sleeper, resolver, logger, platform info, the tenant
- * registry and the member directory on the context.
+ * registry, the member directory and the tenant seed source on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
@@ -43,6 +46,7 @@ export const init = ({
   resolver,
   tenants,
   members,
+  seeds,
 }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
@@ -64,6 +68,7 @@ export const init = ({
     c.set("resolver", resolver);
     if (tenants) c.set("tenantLookup", tenants);
     if (members) c.set("memberLookup", members);
+    if (seeds) c.set("tenantSeeds", seeds);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));
     await next();

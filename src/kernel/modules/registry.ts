@@ -299,6 +299,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
     ["a member lookup", (d: ModuleDef) => d.auth?.members !== undefined],
     ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
     ["a member export", (d: ModuleDef) => d.auth?.member_export !== undefined],
+    ["tenant seeds", (d: ModuleDef) => d.auth?.tenant_seeds !== undefined],
   ] as const) {
     const providers = [...byName.values()].filter(provides);
     for (const extra of providers.slice(1)) {

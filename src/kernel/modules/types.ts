@@ -5,6 +5,7 @@ import type { Authenticator, MemberLookup, TenantLookup, TenantSettingsLookup, U
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { ResealOutcome, VersionCounts } from "../crypto/key-versions";
+import type { TenantSeedSource } from "../crypto/tenant-envelope";
 import type { AppEnv } from "../env";
 import type { ErrorCodeSpec } from "../errors";
 import type { AnyDecider } from "../events/decider";
@@ -260,6 +261,11 @@ export interface ModuleDef {
     roles?: readonly string[];
     /** At most one module rules an administrator's export of a member (`GET /api/v1/users/{id}/export`). */
     member_export?: MemberExport;
+    /**
+     * At most one module keeps each tenant's envelope seed: what every module's sealing goes
+     * through (`tenantEnvelopeOf`, kernel/crypto/tenant-envelope.ts), naming no module.
+     */
+    tenant_seeds?: TenantSeedSource;
   };
   /**
    * Event-sourced aggregates: pure deciders the kernel's Aggregate Durable

@@ -5,6 +5,7 @@ import { DEFAULT_ROLES } from "./directory/schema";
 import { identityErasure } from "./erasure";
 import { identityErrors } from "./errors";
 import { IdentityEventSchema } from "./events";
+import { directorySeeds } from "./key-material";
 import { manifest } from "./manifest";
 import { memberExport } from "./member-export";
 import { memberLookup } from "./members";
@@ -72,6 +73,8 @@ export const identity = () =>
       member_export: memberExport,
       // Other modules ask for one member with the kernel's findMember, never this module's directory.
       members: memberLookup,
+      // Each tenant's envelope seed, in its directory: every module seals through the kernel's port.
+      tenant_seeds: directorySeeds,
     },
     errors: identityErrors,
     tables: { apiKeyIndex },

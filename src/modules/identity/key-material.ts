@@ -3,6 +3,7 @@ import { type Clock, isoNow } from "../../kernel/clock";
 import { base64UrlDecode } from "../../kernel/crypto";
 import { wasmAead } from "../../kernel/crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
+import { tenantEnvelopeOf } from "../../kernel/crypto/tenant-envelope";
 import type { ModuleRuntime } from "../../kernel/modules/types";
 import { directory } from "./directory/contract";
 
@@ -41,21 +42,16 @@ export function forgetTenantSeed(tenantId: string): void {
 }
 
 /**
- * The envelope that seals tenant secrets: master keys from the ENCRYPTION_KEYS
- * secret (`c.get("config").encryptionKeys`), seeds from each tenant's directory,
- * XChaCha20-Poly1305 from the WASM core. Throws when the secret is malformed
- * (the message never contains key material).
- *
- * @example
- * const sealed = await tenantEnvelope(c.env, keys, c.get("clock")).encrypt(tenant.id, "webhook.secret", secret);
+ * The tenant envelope over these seeds with the given ENCRYPTION_KEYS value: what identity's
+ * tests seal with under keys of their choosing. Code seals with the kernel's port instead
+ * (`tenantEnvelopeOf(runtime)`, `tenantEnvelopeOfRequest(c)`, kernel/crypto/tenant-envelope.ts),
+ * which finds these seeds through `auth.tenant_seeds` and names no module. Throws when the
+ * secret is malformed (the message never contains key material).
  */
 export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock): Envelope {
   return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env, clock));
 }
 
-/** The tenant envelope outside a request (a job, a platform operation), from the runtime's config. */
-export function runtimeEnvelope(runtime: Pick<ModuleRuntime, "env" | "config" | "clock">): Envelope {
-  const keys = runtime.config.encryptionKeys;
-  if (!keys) throw new Error("ENCRYPTION_KEYS is not configured: sealed values cannot be re-sealed");
-  return tenantEnvelope(runtime.env, keys, runtime.clock);
-}
+/** The kernel's `tenantEnvelopeOf(runtime)`, under the name identity's tests know it by. */
+export const runtimeEnvelope = (runtime: Pick<ModuleRuntime, "env" | "config" | "clock" | "modules">): Envelope =>
+  tenantEnvelopeOf(runtime);

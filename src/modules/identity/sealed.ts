@@ -1,9 +1,9 @@
 import { addCounts, addOutcomes, countVersions } from "../../kernel/crypto/key-versions";
 import { resealStale } from "../../kernel/crypto/reseal";
+import { tenantEnvelopeOf } from "../../kernel/crypto/tenant-envelope";
 import type { ModuleRuntime, SealedFields } from "../../kernel/modules/types";
 import { directory } from "./directory/contract";
 import { type DirectorySealed, SEALED_PAGE_MAX } from "./directory/sealed";
-import { runtimeEnvelope } from "./key-material";
 import { SSO_SECRET_FIELD } from "./sso/secrets";
 import { totpField } from "./two-factor";
 
@@ -44,7 +44,7 @@ export function directorySealed(pageSize = SEALED_PAGE_MAX): SealedFields {
       const outcomes = [];
       for await (const values of pagesOf(runtime, tenantId, pageSize)) {
         const stale = values.map((v) => ({ ...v, field: fieldOf(v) }));
-        const reseals = await resealStale(runtimeEnvelope(runtime), tenantId, stale);
+        const reseals = await resealStale(tenantEnvelopeOf(runtime), tenantId, stale);
         if (reseals.length === 0) continue;
         const slice = reseals.map(({ kind, key, from, to }) => ({ kind, key, from, to }));
         outcomes.push(await dir.resealValues({ reseals: slice }));

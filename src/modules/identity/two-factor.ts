@@ -3,10 +3,10 @@ import type { Context } from "hono";
 import { Secret, TOTP } from "otpauth";
 import type { Clock } from "../../kernel/clock";
 import { sha256Hex } from "../../kernel/crypto";
+import { tenantEnvelopeOfRequest } from "../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
 import type { DirectoryProof } from "./directory/two-factor";
-import { tenantEnvelope } from "./key-material";
 
 /**
  * Two-factor authentication with TOTP (RFC 6238), the Worker's side: the
@@ -115,7 +115,7 @@ function envelopeOf(c: Context<AppEnv>) {
       detail: "two-factor authentication needs ENCRYPTION_KEYS (the master keys that seal TOTP secrets)",
     });
   }
-  return tenantEnvelope(c.env, keys, c.get("clock"));
+  return tenantEnvelopeOfRequest(c);
 }
 
 /** Seals a user's TOTP secret with the tenant's envelope key. */

@@ -1,7 +1,7 @@
 import { addOutcomes, countVersions, NO_RESEAL, type ResealOutcome } from "../../kernel/crypto/key-versions";
 import { resealStale } from "../../kernel/crypto/reseal";
+import { tenantEnvelopeOf } from "../../kernel/crypto/tenant-envelope";
 import type { ModuleRuntime, SealedFields } from "../../kernel/modules/types";
-import { runtimeEnvelope } from "../identity/key-material";
 import { endpointActor, registry } from "./contract";
 import { secretField } from "./secrets";
 
@@ -17,7 +17,7 @@ async function stored(runtime: ModuleRuntime, tenantId: string) {
 async function resealCopy(runtime: ModuleRuntime, tenantId: string, endpointId: string): Promise<ResealOutcome> {
   const actor = endpointActor(runtime.env, tenantId, endpointId);
   const copies = (await actor.sealedSecrets({})).map((sealed) => ({ sealed, field: secretField(endpointId) }));
-  const reseals = await resealStale(runtimeEnvelope(runtime), tenantId, copies);
+  const reseals = await resealStale(tenantEnvelopeOf(runtime), tenantId, copies);
   return reseals.length === 0
     ? NO_RESEAL
     : actor.resealSecrets({ reseals: reseals.map(({ from, to }) => ({ from, to })) });
@@ -45,7 +45,7 @@ export const webhooksSealed: SealedFields = {
   async reencrypt(tenantId, runtime) {
     const { secrets, endpoints } = await stored(runtime, tenantId);
     const values = secrets.map((s) => ({ ...s, field: secretField(s.endpoint_id) }));
-    const reseals = await resealStale(runtimeEnvelope(runtime), tenantId, values);
+    const reseals = await resealStale(tenantEnvelopeOf(runtime), tenantId, values);
     const outcomes = [
       reseals.length === 0
         ? NO_RESEAL

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import type { Clock } from "../../kernel/clock";
 import { loadConfig } from "../../kernel/config";
+import { tenantEnvelopeOf, tenantEnvelopeOfRequest } from "../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import { tenantEnvelope } from "../identity/key-material";
+import type { ModuleDef } from "../../kernel/modules/types";
 import type { EndpointConfig } from "./contract";
 import { liveSecrets } from "./endpoints-table";
 
@@ -28,7 +29,14 @@ export async function sealSecret(c: Context<AppEnv>, tenantId: string, endpointI
       detail: "webhooks need ENCRYPTION_KEYS (the master keys that seal signing secrets); see docs/configuration.md",
     });
   }
-  return tenantEnvelope(c.env, keys, c.get("clock")).encrypt(tenantId, secretField(endpointId), secret);
+  return tenantEnvelopeOfRequest(c).encrypt(tenantId, secretField(endpointId), secret);
+}
+
+/** What the endpoint actor opens secrets with: its env and clock, and the platform's modules (the seed source). */
+export interface SecretOpener {
+  env: Env;
+  clock: Clock;
+  modules: readonly ModuleDef[];
 }
 
 /**
@@ -36,7 +44,11 @@ export async function sealSecret(c: Context<AppEnv>, tenantId: string, endpointI
  * current one, and a rotated-out one until its overlap ends (even if no newer config has
  * arrived since). Throws naming the configuration that is missing or invalid (names only).
  */
-export async function openSecrets(env: Env, clock: Clock, config: EndpointConfig, now: number): Promise<string[]> {
+export async function openSecrets(
+  { env, clock, modules }: SecretOpener,
+  config: EndpointConfig,
+  now: number,
+): Promise<string[]> {
   const keys = loadConfig(env);
   if (!keys.ok) {
     const names = [...new Set(keys.issues.map((i) => i.variable))].join(", ");
@@ -44,7 +56,7 @@ export async function openSecrets(env: Env, clock: Clock, config: EndpointConfig
   }
   const encryptionKeys = keys.config.encryptionKeys;
   if (!encryptionKeys) throw new Error("ENCRYPTION_KEYS is not configured: webhook secrets cannot be opened");
-  const envelope = tenantEnvelope(env, encryptionKeys, clock);
+  const envelope = tenantEnvelopeOf({ env, config: { encryptionKeys }, clock, modules });
   return Promise.all(
     liveSecrets(config.secrets, now).map((s) =>
       envelope.decryptText(config.tenant_id, secretField(config.endpoint_id), s.sealed),

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
+import { tenantEnvelopeOfRequest } from "../../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
 import { checkUrl, type OutboundPolicy } from "../../../kernel/outbound";
-import { tenantEnvelope } from "../key-material";
 
 /** The envelope field the client secret is sealed under: a ciphertext copied elsewhere does not open. */
 export const SSO_SECRET_FIELD = "identity.sso.client_secret";
@@ -16,7 +16,7 @@ export function ssoEnvelope(c: Context<AppEnv>) {
         "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets and sign-ins under way); see docs/configuration.md",
     });
   }
-  return tenantEnvelope(c.env, keys, c.get("clock"));
+  return tenantEnvelopeOfRequest(c);
 }
 
 /** Seals the provider's client secret with the tenant's envelope key. */

@@ -1,0 +1,90 @@
+import type { Context } from "hono";
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import type { ModuleDef } from "../modules/types";
+import { wasmAead } from "./aead";
+import { Envelope, parseMasterKeys, type TenantSeeds } from "./envelope";
+
+/**
+ * The tenant envelope as the kernel offers it to every module: master keys from ENCRYPTION_KEYS
+ * (`config.encryptionKeys`), each tenant's seed from the one module that keeps tenants' key
+ * material (`ModuleDef.auth.tenant_seeds`), XChaCha20-Poly1305 from the WASM core. A module
+ * seals a field with it without naming, or importing, the module that keeps the seeds, as it
+ * finds a tenant with `findTenant` (kernel/auth/tenant-registry.ts).
+ */
+
+/**
+ * Where each tenant's seed is kept: what the module that keeps tenants' key material provides
+ * (`ModuleDef.auth.tenant_seeds`; identity's directory). Destroying a tenant's seed shreds
+ * everything sealed for it.
+ */
+export type TenantSeedSource = (env: Env, clock: Clock) => TenantSeeds;
+
+/** What the envelope is built from outside a request: a job, a subscriber, a Durable Object. */
+export interface EnvelopeRuntime {
+  env: Env;
+  config: Pick<Config, "encryptionKeys">;
+  clock: Clock;
+  /** The registered modules: the seed source is whichever provides it. */
+  modules: readonly ModuleDef[];
+}
+
+/** Why the tenant envelope cannot be built: the deployment, not the value, is at fault. */
+export type EnvelopeGap = "encryption_keys_missing" | "no_seed_source";
+
+/** Thrown when ENCRYPTION_KEYS is not configured, or no registered module provides tenant seeds. */
+export class TenantEnvelopeUnavailable extends Error {
+  override name = "TenantEnvelopeUnavailable";
+  constructor(readonly gap: EnvelopeGap) {
+    super(
+      gap === "encryption_keys_missing"
+        ? "ENCRYPTION_KEYS is not configured: tenant data cannot be sealed or opened"
+        : "no registered module provides tenant seeds (ModuleDef.auth.tenant_seeds): tenant data cannot be sealed or opened",
+    );
+  }
+}
+
+/** The seed source the one module that keeps it provides, if any (the registry refuses a second). */
+export const tenantSeedSource = (modules: readonly ModuleDef[]): TenantSeedSource | undefined =>
+  modules.find((m) => m.auth?.tenant_seeds)?.auth?.tenant_seeds;
+
+function envelopeFrom(env: Env, keys: string | undefined, clock: Clock, seeds: TenantSeedSource | undefined): Envelope {
+  if (!keys) throw new TenantEnvelopeUnavailable("encryption_keys_missing");
+  if (!seeds) throw new TenantEnvelopeUnavailable("no_seed_source");
+  return new Envelope(wasmAead, parseMasterKeys(keys), seeds(env, clock));
+}
+
+/**
+ * The tenant envelope for code with no request: a job, a subscriber, a module's `sealed`
+ * re-encryption (`tenantEnvelopeOf(runtime)`), or a Durable Object built over the platform
+ * (`tenantEnvelopeOf({ env: this.env, config, clock, modules: platform.modules })`). Throws
+ * `TenantEnvelopeUnavailable` without ENCRYPTION_KEYS or a seed source; a malformed
+ * ENCRYPTION_KEYS throws a message that never holds key material.
+ *
+ * @example
+ * const text = await tenantEnvelopeOf(rt).decryptText(event.tenant_id, "tickets.comment.text", event.data.text);
+ */
+export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
+  return envelopeFrom(runtime.env, runtime.config.encryptionKeys, runtime.clock, tenantSeedSource(runtime.modules));
+}
+
+/**
+ * The tenant envelope for a route, from the request's config, clock and the seed source `init`
+ * put on the context. Without ENCRYPTION_KEYS the client is told `503 unavailable` naming the
+ * variable (as other sealing routes are); without a seed source it is a build's bug: it throws
+ * `TenantEnvelopeUnavailable`, a 500.
+ *
+ * @example
+ * const sealed = await tenantEnvelopeOfRequest(c).encrypt(tenant.id, "tickets.comment.text", body.text);
+ */
+export function tenantEnvelopeOfRequest(c: Context<AppEnv>): Envelope {
+  const keys = c.get("config").encryptionKeys;
+  if (!keys) {
+    throw new AppError("unavailable", {
+      detail: "this needs ENCRYPTION_KEYS (the master keys that seal tenant data); see docs/configuration.md",
+    });
+  }
+  return envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds"));
+}

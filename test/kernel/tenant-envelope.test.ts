@@ -1,0 +1,184 @@
+// A product module seals a field with the tenant envelope through the kernel's port
+// (`tenantEnvelopeOf(runtime)`, `tenantEnvelopeOfRequest(c)`), as docs/modules.md tells it to,
+// without importing the module that keeps the tenant seeds: before the port, the envelope was
+// built only in identity's key-material.ts, which test/node/module-imports.test.ts lets only
+// webhooks import. The module here is a tiny "tickets" that seals a comment's text, registered
+// beside every real module (identity provides the seeds, `auth.tenant_seeds`).
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseConfig } from "../../src/kernel/config";
+import { base64UrlEncode } from "../../src/kernel/crypto";
+import { KeyMaterialDestroyed, sealedVersion } from "../../src/kernel/crypto/envelope";
+import { countVersions, NO_RESEAL } from "../../src/kernel/crypto/key-versions";
+import { resealStale } from "../../src/kernel/crypto/reseal";
+import {
+  TenantEnvelopeUnavailable,
+  tenantEnvelopeOf,
+  tenantEnvelopeOfRequest,
+} from "../../src/kernel/crypto/tenant-envelope";
+import { reencryptTenant, sealedFieldsOf, tenantVersions } from "../../src/kernel/crypto/tenant-pass";
+import type { ModuleDef, ModuleRuntime } from "../../src/kernel/modules/types";
+import { createRouter } from "../../src/kernel/openapi/router";
+import { modules as registered } from "../../src/modules";
+import { expectProblem, testApp, testRuntime } from "../helpers";
+import { newTenant } from "../identity/helpers";
+
+/** The envelope field of a comment's text: bound to the comment, so a ciphertext moved to another does not open. */
+const commentField = (id: string) => `tickets.comment.text/${id}`;
+
+/** A tiny tickets module: comments whose text it keeps sealed, in a store of its own (here, a map). */
+function ticketsModule() {
+  const comments = new Map<string, { tenantId: string; id: string; sealed: string }>();
+  const key = (tenantId: string, id: string) => `${tenantId}/${id}`;
+  const Body = z.object({ text: z.string().min(1).max(2_000) });
+  const routes = createRouter()
+    .post("/:tenant/comments/:id", async (c) => {
+      const { tenant, id } = c.req.param();
+      const { text } = Body.parse(await c.req.json());
+      const sealed = await tenantEnvelopeOfRequest(c).encrypt(tenant, commentField(id), text);
+      comments.set(key(tenant, id), { tenantId: tenant, id, sealed });
+      return c.json({ id }, 201);
+    })
+    .get("/:tenant/comments/:id", async (c) => {
+      const { tenant, id } = c.req.param();
+      const comment = comments.get(key(tenant, id));
+      if (!comment) return c.json({ error: "no such comment" }, 404);
+      return c.json({ text: await tenantEnvelopeOfRequest(c).decryptText(tenant, commentField(id), comment.sealed) });
+    });
+  const of = (tenantId: string) => [...comments.values()].filter((v) => v.tenantId === tenantId);
+  const def = {
+    name: "tickets",
+    version: "1.0.0",
+    routes,
+    sealed: {
+      kinds: ["tickets.comment.text"],
+      versions: async (tenantId) =>
+        countVersions(
+          of(tenantId).map((v) => ({ kind: "tickets.comment.text", sealed: v.sealed })),
+          ["tickets.comment.text"],
+        ),
+      async reencrypt(tenantId, rt) {
+        const values = of(tenantId).map((v) => ({ ...v, field: commentField(v.id) }));
+        const reseals = await resealStale(tenantEnvelopeOf(rt), tenantId, values);
+        let resealed = 0;
+        let raced = 0;
+        // The store's single writer swaps each value only if it still holds what was read.
+        for (const r of reseals) {
+          const now = comments.get(key(tenantId, r.id));
+          if (now?.sealed !== r.from) raced++;
+          else {
+            comments.set(key(tenantId, r.id), { ...now, sealed: r.to });
+            resealed++;
+          }
+        }
+        return reseals.length === 0 ? NO_RESEAL : { resealed, raced };
+      },
+    },
+  } satisfies ModuleDef;
+  return { def, stored: (tenantId: string, id: string) => comments.get(key(tenantId, id))?.sealed };
+}
+
+/** The test runtime over `mods`, with `encryptionKeys` as ENCRYPTION_KEYS if given. */
+function runtimeOf(mods: readonly ModuleDef[], encryptionKeys?: string): ModuleRuntime {
+  const keyed = { ...env, ...(encryptionKeys === undefined ? {} : { ENCRYPTION_KEYS: encryptionKeys }) };
+  const parsed = parseConfig(keyed);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return { ...testRuntime(), env: keyed, config: parsed.config, modules: mods };
+}
+
+const post = (text: string) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ text }),
+});
+
+describe("the kernel's tenant envelope, for a module that seals a field", () => {
+  it("seals a comment in a route and opens it in a job, for its own tenant only", async () => {
+    const tickets = ticketsModule();
+    const mods = [...registered, tickets.def];
+    const { fetch } = testApp(mods);
+    const [a, b] = [await newTenant("env-a"), await newTenant("env-b")];
+
+    const created = await fetch(`/api/v1/tickets/${a.id}/comments/c1`, post("my phone is 555-0100"));
+    expect(created.status, await created.clone().text()).toBe(201);
+    const sealed = tickets.stored(a.id, "c1") ?? "";
+    expect(sealed).not.toContain("555");
+    expect(sealedVersion(sealed)).toBe(1);
+
+    const read = await fetch(`/api/v1/tickets/${a.id}/comments/c1`);
+    expect(await read.json()).toEqual({ text: "my phone is 555-0100" });
+    // A subscriber or a job opens it from its runtime, naming no module.
+    const envelope = tenantEnvelopeOf(runtimeOf(mods));
+    expect(await envelope.decryptText(a.id, commentField("c1"), sealed)).toBe("my phone is 555-0100");
+    // Under another tenant's id (its own seed, made by its first seal; its associated data) it
+    // does not open; nor as another comment of the same tenant.
+    expect((await fetch(`/api/v1/tickets/${b.id}/comments/c1`, post("b's own"))).status).toBe(201);
+    await expect(envelope.decryptText(b.id, commentField("c1"), sealed)).rejects.toThrow(/decryption failed/);
+    await expect(envelope.decryptText(a.id, commentField("c2"), sealed)).rejects.toThrow(/decryption failed/);
+  });
+
+  it("opens nothing once the tenant's keys are destroyed (the erasure's `keys` step)", async () => {
+    const tickets = ticketsModule();
+    const mods: ModuleDef[] = [...registered, tickets.def];
+    const { fetch } = testApp(mods);
+    const t = await newTenant("env-shred");
+    expect((await fetch(`/api/v1/tickets/${t.id}/comments/c1`, post("personal"))).status).toBe(201);
+
+    // What the erasure's `keys` step does: every module's `shred` (identity empties the directory's seed).
+    const rt = runtimeOf(mods);
+    for (const m of mods) await m.erasure?.shred?.(t.id, rt);
+
+    await expect(
+      tenantEnvelopeOf(rt).decryptText(t.id, commentField("c1"), tickets.stored(t.id, "c1") ?? ""),
+    ).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+    await expect(tenantEnvelopeOf(rt).encrypt(t.id, commentField("c2"), "late")).rejects.toBeInstanceOf(
+      KeyMaterialDestroyed,
+    );
+  });
+
+  it("takes part in re-encryption through its `sealed` declaration", async () => {
+    const tickets = ticketsModule();
+    const mods = [...registered, tickets.def];
+    const t = await newTenant("env-rotate");
+    expect((await testApp(mods).fetch(`/api/v1/tickets/${t.id}/comments/c1`, post("rotate me"))).status).toBe(201);
+    const v1 = JSON.parse(String(testRuntime().config.encryptionKeys)) as unknown[];
+    const v2 = { version: 2, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
+    const rotated = runtimeOf(mods, JSON.stringify([v2, ...v1]));
+    const fields = sealedFieldsOf(mods);
+
+    expect((await tenantVersions(fields, t.id, rotated)).counts["tickets.comment.text"]).toEqual({ "1": 1 });
+    const pass = await reencryptTenant(fields, t.id, rotated);
+    expect(pass.error).toBeNull();
+    expect(pass.resealed).toBeGreaterThanOrEqual(1);
+    expect((await tenantVersions(fields, t.id, rotated)).counts["tickets.comment.text"]).toEqual({ "2": 1 });
+    // Opened under version 2 alone: version 1 can be retired.
+    const v2only = tenantEnvelopeOf(runtimeOf(mods, JSON.stringify([v2])));
+    expect(await v2only.decryptText(t.id, commentField("c1"), tickets.stored(t.id, "c1") ?? "")).toBe("rotate me");
+  });
+
+  it("is a typed error without ENCRYPTION_KEYS or without a module providing tenant seeds", async () => {
+    const tickets = ticketsModule();
+    const keyless = { ...runtimeOf([...registered, tickets.def]), config: { ...testRuntime().config } };
+    delete keyless.config.encryptionKeys;
+    expect(() => tenantEnvelopeOf(keyless)).toThrow(TenantEnvelopeUnavailable);
+    expect(() => tenantEnvelopeOf(keyless)).toThrow(/ENCRYPTION_KEYS is not configured/);
+    let gap: unknown;
+    try {
+      tenantEnvelopeOf(runtimeOf([tickets.def]));
+    } catch (error) {
+      gap = error instanceof TenantEnvelopeUnavailable ? error.gap : error;
+    }
+    expect(gap).toBe("no_seed_source");
+
+    // A route: without ENCRYPTION_KEYS the client is told 503 naming the variable, never a value.
+    const keylessApp = testApp([...registered, tickets.def], { ENCRYPTION_KEYS: undefined });
+    const refused = await keylessApp.fetch("/api/v1/tickets/t1/comments/c1", post("x"));
+    const problem = await expectProblem(refused, 503, "unavailable");
+    expect(problem.detail).toMatch(/ENCRYPTION_KEYS/);
+    // No module keeps seeds: a build's bug, 500, and nothing sealed.
+    const seedless = await testApp([tickets.def]).fetch("/api/v1/tickets/t1/comments/c1", post("x"));
+    await expectProblem(seedless, 500, "internal");
+    expect(tickets.stored("t1", "c1")).toBeUndefined();
+  });
+});
