@@ -43,6 +43,7 @@ import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { eventReadRules } from "./kernel/modules/event-read";
 import { roleGrants } from "./kernel/modules/grants";
+import { moduleRatePolicies } from "./kernel/modules/rate-limits";
 import { ModuleRegistryError, publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
@@ -129,6 +130,7 @@ export function createPlatform(options: AppOptions): Platform {
   const needs: EnvNeeds = {
     bindings: Object.assign({ ...KERNEL_BINDINGS }, ...modules.map((m) => m.bindings ?? {})),
     variables: Object.assign({}, ...modules.map((m) => m.variables ?? {})),
+    ratePolicies: moduleRatePolicies(modules),
   };
   const deciders = new Map(
     modules.flatMap((m) =>

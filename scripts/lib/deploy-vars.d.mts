@@ -2,10 +2,15 @@
 export interface ConfigCheck {
   parseConfig: (
     env: Record<string, unknown>,
-    needs: { bindings: Record<string, string>; variables: Record<string, unknown> },
+    needs: {
+      bindings: Record<string, string>;
+      variables: Record<string, unknown>;
+      ratePolicies?: Record<string, unknown>;
+    },
   ) => { ok: true } | { ok: false; issues: { variable: string; message: string }[] };
   kernelVariables: ReadonlySet<string>;
   moduleVariables: Record<string, unknown>;
+  moduleRatePolicies: Record<string, unknown>;
 }
 export function loadConfigCheck(): Promise<ConfigCheck>;
 export function varsProblems(

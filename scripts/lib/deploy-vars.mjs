@@ -12,7 +12,7 @@ import { importBundled } from "./node-bundle.mjs";
 /**
  * The kernel's config parser and the variables the registered modules declare, bundled from
  * src (scripts/lib/node-bundle.mjs).
- * @typedef {{ parseConfig: (env: Record<string, unknown>, needs: { bindings: Record<string, string>, variables: Record<string, unknown> }) => { ok: true } | { ok: false, issues: { variable: string, message: string }[] }, kernelVariables: ReadonlySet<string>, moduleVariables: Record<string, unknown> }} ConfigCheck
+ * @typedef {{ parseConfig: (env: Record<string, unknown>, needs: { bindings: Record<string, string>, variables: Record<string, unknown>, ratePolicies?: Record<string, unknown> }) => { ok: true } | { ok: false, issues: { variable: string, message: string }[] }, kernelVariables: ReadonlySet<string>, moduleVariables: Record<string, unknown>, moduleRatePolicies: Record<string, unknown> }} ConfigCheck
  */
 
 /** @returns {Promise<ConfigCheck>} */
@@ -32,6 +32,8 @@ export async function loadConfigCheck() {
     parseConfig: loaded.parseConfig,
     kernelVariables: loaded.KERNEL_VARIABLES,
     moduleVariables: Object.assign({}, ...loaded.modules.map((m) => m.variables ?? {})),
+    // RATE_LIMITS may name the modules' own policies (ModuleDef.rate_limits), and no others.
+    moduleRatePolicies: Object.assign({}, ...loaded.modules.map((m) => m.rate_limits ?? {})),
   };
 }
 
@@ -67,7 +69,11 @@ export function varsProblems(check, vars, env, injected = {}) {
   const given = Object.fromEntries(
     Object.entries({ ...vars, ...injected }).filter(([name, value]) => !SECRETS.has(name) && value !== undefined),
   );
-  const result = check.parseConfig(given, { bindings: {}, variables: check.moduleVariables });
+  const result = check.parseConfig(given, {
+    bindings: {},
+    variables: check.moduleVariables,
+    ratePolicies: check.moduleRatePolicies,
+  });
   if (result.ok) return [];
   const said = new Set();
   const problems = [];

@@ -2260,7 +2260,7 @@ export interface components {
             signup: components["schemas"]["SignupPolicy"];
             require_two_factor_for_admins: boolean;
             cors_origins: string[];
-            /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; any other name is refused with 400, whose message lists the ones this deployment allows. */
+            /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; besides them, each `<module>.<name>` policy a registered module declares with `tenant_override` (docs/modules.md); any other name is refused with 400, whose message lists the ones this deployment allows. */
             rate_limits: {
                 [key: string]: {
                     limit: number;
@@ -10894,7 +10894,7 @@ export interface operations {
                     signup?: components["schemas"]["SignupPolicyChange"];
                     require_two_factor_for_admins?: boolean;
                     cors_origins?: string[];
-                    /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; any other name is refused with 400, whose message lists the ones this deployment allows. */
+                    /** @description The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: `principal`, `tenant`, `tenant_anonymous`, `login`, `mail`; besides them, each `<module>.<name>` policy a registered module declares with `tenant_override` (docs/modules.md); any other name is refused with 400, whose message lists the ones this deployment allows. */
                     rate_limits?: {
                         [key: string]: {
                             limit: number;

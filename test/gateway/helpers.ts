@@ -80,7 +80,7 @@ export function parseList(header: string | null): Record<string, Record<string, 
     .map((s) => s.trim())
     .filter(Boolean)) {
     const [name, ...params] = item.split(";");
-    const key = /^"([a-z_]+)"$/.exec(name ?? "")?.[1];
+    const key = /^"([a-z0-9_.-]+)"$/.exec(name ?? "")?.[1];
     if (!key) throw new Error(`not a draft-08 list item: ${item}`);
     out[key] = Object.fromEntries(params.map((p) => [p.split("=")[0] ?? "", Number(p.split("=")[1])]));
   }

@@ -84,4 +84,23 @@ describe("varsProblems: the kernel's configuration schema over an environment's 
       expect.stringContaining("[env.production.vars] GIT_COMMIT: must be a commit id"),
     ]);
   });
+
+  it("checks RATE_LIMITS against the registered modules' own policies: a module's passes, a name none declares is refused", () => {
+    const vars = { ...base, RATE_LIMITS: JSON.stringify({ "tickets.open": { limit: 5 } }) };
+    // No committed module declares tickets.open: the Worker would answer every request config_invalid.
+    expect(varsProblems(check, vars, "production")).toEqual([
+      expect.stringContaining("[env.production.vars] RATE_LIMITS: may name only these policies"),
+    ]);
+    const open = {
+      limit: 3,
+      period_s: 3600,
+      burst: 3,
+      mode: "sync",
+      on_failure: "closed",
+      tenant_override: false,
+      max_limit: 3,
+    };
+    const withTickets = { ...check, moduleRatePolicies: { ...check.moduleRatePolicies, "tickets.open": open } };
+    expect(varsProblems(withTickets, vars, "production")).toEqual([]);
+  });
 });

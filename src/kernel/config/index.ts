@@ -2,7 +2,13 @@ import { z } from "zod";
 import { signingKeysProblem } from "../auth/signing-keys";
 import { masterKeysProblem } from "../crypto/envelope";
 import type { BindingKind, EnvNeeds } from "../modules/types";
-import { type Policy, type PolicyName, PolicyOverridesSchema, platformPolicies } from "../ratelimit/policies";
+import {
+  DEFAULT_POLICIES,
+  type Policies,
+  PolicyOverridesSchema,
+  platformPolicies,
+  unknownOverrides,
+} from "../ratelimit/policies";
 import { ReadModelEnvSchema, type ReadModelTarget, readModelTarget } from "../read-models/config";
 import { type MailConfig, MailEnvSchema, mailConfig, providerHalfSet } from "./mail";
 import { previousWithoutCurrent } from "./previous-secrets";
@@ -149,8 +155,8 @@ export interface Config {
    * or `localhost` in development, so `http://<slug>.localhost:8787` works.
    */
   tenantDomain: string | undefined;
-  /** The rate-limit policies: the defaults with RATE_LIMITS applied. */
-  ratePolicies: Record<PolicyName, Policy>;
+  /** The rate-limit policies: the kernel's and the registered modules' (`ModuleDef.rate_limits`), with RATE_LIMITS applied. */
+  ratePolicies: Policies;
   /** Secret: compared in constant time, never logged. */
   platformRootKey: string | undefined;
   /**
@@ -232,6 +238,13 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
   const readModels = readModelEnv.success ? readModelTarget(readModelEnv.data) : undefined;
   if (readModels && !readModels.ok) issues.push(...readModels.issues);
   issues.push(...previousWithoutCurrent(env));
+  // Apart from the rest, as the checks above: a deploy checks [vars] with the secrets absent.
+  const rateLimits = ConfigSchema.shape.RATE_LIMITS.safeParse(env.RATE_LIMITS);
+  if (rateLimits.success && rateLimits.data && unknownOverrides(rateLimits.data, needs.ratePolicies)) {
+    // Names the policies there are, not the one given: messages name expectations, never inputs.
+    const names = [...Object.keys(DEFAULT_POLICIES), ...Object.keys(needs.ratePolicies ?? {})];
+    issues.push({ variable: "RATE_LIMITS", message: `may name only these policies: ${names.join(", ")}` });
+  }
   if (!parsed.success || !mail?.ok || !readModels?.ok || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
   return {
@@ -243,7 +256,7 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
       gitCommit: e.GIT_COMMIT,
       platformDomain: e.PLATFORM_DOMAIN,
       tenantDomain: e.PLATFORM_DOMAIN ?? (e.ENVIRONMENT === "development" ? "localhost" : undefined),
-      ratePolicies: platformPolicies(e.RATE_LIMITS),
+      ratePolicies: platformPolicies(e.RATE_LIMITS, needs.ratePolicies),
       platformRootKey: e.PLATFORM_ROOT_KEY,
       platformRootKeyPrevious: e.PLATFORM_ROOT_KEY_PREVIOUS,
       jwtSigningKeys: e.JWT_SIGNING_KEYS,

@@ -10,6 +10,7 @@ import { eventReadProblems } from "./event-read";
 import { grantProblems } from "./grants";
 import { NAME_PART } from "./name";
 import { objectErasureProblems } from "./object-erasure";
+import { rateLimitProblems } from "./rate-limits";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
 
@@ -257,7 +258,8 @@ function findCycle(unplaced: ModuleDef[], byName: Map<string, ModuleDef>): strin
  * Refuses duplicate names, malformed names and versions, missing or
  * unsatisfied dependencies, dependency cycles, a permission declared by
  * two modules, a route served twice or never reached, an `event_read` rule for
- * another's events or permission, and a Durable Object of its own with no `erasure` (nor named
+ * another's events or permission, a rate-limit policy outside `<module>.<name>` or named as the
+ * kernel's, and a Durable Object of its own with no `erasure` (nor named
  * tenant-free); every problem names the module.
  *
  * @throws {ModuleRegistryError} listing every problem found.
@@ -288,6 +290,7 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   checkEnvNames([...byName.values()], problems);
   problems.push(...routeProblems([...byName.values()]));
   problems.push(...grantProblems([...byName.values()]));
+  problems.push(...rateLimitProblems([...byName.values()]));
   const publishers = [
     ...eventTypes(KernelEvents).map((type) => ({ type, module: KERNEL })),
     ...[...byName.values()].flatMap((def) => publishedBy(def).map((type) => ({ type, module: def.name }))),

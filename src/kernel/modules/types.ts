@@ -14,6 +14,7 @@ import type { HealthCheck } from "../health/checks";
 import type { MigrationWatch } from "../health/pending-migrations";
 import type { JobSummary } from "../jobs/contract";
 import type { Logger } from "../log";
+import type { Policy } from "../ratelimit/policies";
 import type { MemberExport, PersonalData } from "./personal-data";
 import type { Subscription } from "./subscription";
 
@@ -172,6 +173,12 @@ export interface PlatformParts {
 export interface EnvNeeds {
   bindings: Readonly<Record<string, BindingKind>>;
   variables: Readonly<Record<string, ZodType>>;
+  /**
+   * The registered modules' rate-limit policies (`rate_limits`), which `RATE_LIMITS` may name
+   * besides the kernel's. Absent where the module list is not at hand (a Durable Object loading
+   * the config for mail): a module's name in `RATE_LIMITS` is then passed over, not refused.
+   */
+  ratePolicies?: Readonly<Record<string, Policy>>;
 }
 
 /** The kinds of binding a module can require; checked when the config is loaded. */
@@ -209,6 +216,14 @@ export interface ModuleDef {
   base_path?: string;
   /** Routes mounted at the origin's root, for well-known URLs (e.g. `/.well-known/jwks.json`). */
   root_routes?: Hono<AppEnv, Schema, string>;
+  /**
+   * Its own rate-limit policies, by name `<module>.<name>`, each a whole policy as the kernel's
+   * (kernel/ratelimit/policies.ts): `{ "tickets.open": { limit: 20, period_s: 3600, burst: 5,
+   * mode: "sync", on_failure: "closed", tenant_override: true, max_limit: 100 } }`. Its routes
+   * charge them with `enforce(c, "tickets.open", key)`; `RATE_LIMITS` and (with
+   * `tenant_override`) a tenant's settings change them as they do the kernel's. See docs/modules.md.
+   */
+  rate_limits?: Readonly<Record<string, Policy>>;
   /** Permissions the module declares, `<module>.<resource>.<action>`. */
   permissions?: readonly string[];
   /**

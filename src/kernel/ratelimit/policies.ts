@@ -203,7 +203,38 @@ export const DEFAULT_POLICIES = {
   },
 } as const satisfies Record<string, Policy>;
 
-export type PolicyName = keyof typeof DEFAULT_POLICIES;
+/** A policy of the platform's own, above. */
+export type KernelPolicyName = keyof typeof DEFAULT_POLICIES;
+
+/**
+ * A policy a module declares (`ModuleDef.rate_limits`), named `<module>.<name>`: the registry
+ * checks each, so the kernel needs no module's name, only this shape, which no kernel name has.
+ */
+export type ModulePolicyName = `${string}.${string}`;
+
+/** A policy `enforce` and the others charge: the kernel's, or a registered module's. */
+export type PolicyName = KernelPolicyName | ModulePolicyName;
+
+/** Every policy of a deployment by name: the kernel's, and those the registered modules declare. */
+export type Policies = Readonly<Record<KernelPolicyName, Policy>> & Readonly<Partial<Record<ModulePolicyName, Policy>>>;
+
+/** Whether `name` is one of the kernel's own policies. */
+export const isKernelPolicy = (name: string): name is KernelPolicyName => Object.hasOwn(DEFAULT_POLICIES, name);
+
+/** A route charged a policy no registered module declares: a programming error, answered 500. */
+export class UnknownPolicyError extends Error {
+  constructor(name: string) {
+    super(`rate-limit policy "${name}" is not declared by the kernel or any registered module (ModuleDef.rate_limits)`);
+    this.name = "UnknownPolicyError";
+  }
+}
+
+/** Policy `name` of `policies`; throws {@link UnknownPolicyError} for a name none declares. */
+export function policyNamed(policies: Policies, name: PolicyName): Policy {
+  const policy = Object.hasOwn(policies, name) ? (policies as Record<string, Policy | undefined>)[name] : undefined;
+  if (!policy) throw new UnknownPolicyError(name);
+  return policy;
+}
 
 /** The `tenant` policy's limit per minute by plan; other plans get `free`'s. */
 export const PLAN_TENANT_LIMITS = {
@@ -226,7 +257,7 @@ export const PLAN_TENANT_ANONYMOUS_LIMITS = {
 } as const satisfies Record<Plan, number>;
 
 /** The policies a plan sets the limit of, with their limits by plan. */
-const PLAN_LIMITS: Partial<Record<PolicyName, Record<Plan, number>>> = {
+const PLAN_LIMITS: Partial<Record<KernelPolicyName, Record<Plan, number>>> = {
   tenant: PLAN_TENANT_LIMITS,
   tenant_anonymous: PLAN_TENANT_ANONYMOUS_LIMITS,
 };
@@ -237,28 +268,45 @@ const PLAN_LIMITS: Partial<Record<PolicyName, Record<Plan, number>>> = {
  */
 export const PLANS = Object.keys(PLAN_TENANT_LIMITS) as [Plan, ...Plan[]];
 
-/** `RATE_LIMITS`: partial policies by name, as the config reads them. */
-export const PolicyOverridesSchema = z.partialRecord(
-  z.enum(Object.keys(DEFAULT_POLICIES) as [PolicyName, ...PolicyName[]]),
-  PolicySchema.partial(),
-);
-export type PolicyOverrides = z.infer<typeof PolicyOverridesSchema>;
+/**
+ * `RATE_LIMITS`: partial policies by name, as the config reads them. Which names it may hold
+ * depends on the registered modules, so the config checks them apart ({@link unknownOverrides}).
+ */
+export const PolicyOverridesSchema = z.record(z.string(), PolicySchema.partial());
+export type PolicyOverrides = Partial<Record<PolicyName, Partial<Policy>>>;
 
-/** The platform's policies: the defaults with `RATE_LIMITS` applied. */
-export function platformPolicies(overrides: PolicyOverrides = {}): Record<PolicyName, Policy> {
-  const out = { ...DEFAULT_POLICIES } as Record<PolicyName, Policy>;
-  for (const [name, partial] of Object.entries(overrides) as [PolicyName, Partial<Policy>][]) {
-    out[name] = PolicySchema.parse({ ...out[name], ...partial });
+/**
+ * Whether `overrides` names a policy that is neither the kernel's nor one of `declared` (the
+ * registered modules'). Without `declared` (a caller that holds no module list, as a Durable
+ * Object loading the config for its mail) a module's name is passed over: the request path,
+ * which holds the list, refuses it.
+ */
+export function unknownOverrides(overrides: PolicyOverrides, declared: Readonly<Record<string, Policy>> | undefined) {
+  return Object.keys(overrides).some(
+    (name) => !isKernelPolicy(name) && (declared === undefined ? !name.includes(".") : !Object.hasOwn(declared, name)),
+  );
+}
+
+/** The platform's policies: the defaults and the modules' `declared` ones, with `RATE_LIMITS` applied. */
+export function platformPolicies(
+  overrides: PolicyOverrides = {},
+  declared: Readonly<Record<string, Policy>> = {},
+): Policies {
+  const out: Record<string, Policy> = { ...declared, ...DEFAULT_POLICIES };
+  for (const [name, partial] of Object.entries(overrides)) {
+    const base = out[name];
+    // A name no policy has was refused by the config check, or is a module's a caller without the list passes over.
+    if (base) out[name] = PolicySchema.parse({ ...base, ...partial });
   }
-  return out;
+  return out as Policies;
 }
 
 /**
  * The policies among `policies` a tenant may set its own limit for (`tenant_override`), in their
  * order: the list a refused setting's 400 names, and (of the defaults) the settings schema's.
  */
-export const tenantSettable = (policies: Record<PolicyName, Policy>): PolicyName[] =>
-  (Object.keys(policies) as PolicyName[]).filter((name) => policies[name].tenant_override);
+export const tenantSettable = (policies: Policies): PolicyName[] =>
+  (Object.keys(policies) as PolicyName[]).filter((name) => policyNamed(policies, name).tenant_override);
 
 /** A tenant's own limit for a policy, from its settings. */
 export interface TenantRate {
@@ -276,13 +324,13 @@ export interface TenantRate {
  * against when saved.
  */
 export function effectivePolicy(
-  policies: Record<PolicyName, Policy>,
+  policies: Policies,
   name: PolicyName,
   plan: string | undefined,
   override: TenantRate | undefined,
 ): Policy {
-  let policy = policies[name];
-  const byPlan = PLAN_LIMITS[name];
+  let policy = policyNamed(policies, name);
+  const byPlan = isKernelPolicy(name) ? PLAN_LIMITS[name] : undefined;
   if (byPlan && plan !== undefined) {
     // Tenants stored before plans were checked may hold another name: they get free's.
     const limit = Object.hasOwn(byPlan, plan) ? byPlan[plan as Plan] : byPlan.free;

@@ -16,13 +16,17 @@ export const TenantRateSchema = z.object({
 /**
  * What `rate_limits` holds and which keys it takes, from the same list the 400 for any other key
  * names: a client reading the schema need not learn them by being refused. A deployment's
- * `RATE_LIMITS` can change which policies allow it, hence "by default".
+ * `RATE_LIMITS` can change which policies allow it, hence "by default". The modules' own are
+ * described by their shape only: this schema is made when identity is imported, before any
+ * registry says which modules there are.
  */
 const RATE_LIMITS_DESCRIPTION = `The tenant's own limits, by rate-limit policy name (docs/gateway.md). The policies a tenant may set, by default: ${tenantSettable(
   DEFAULT_POLICIES,
 )
   .map((name) => `\`${name}\``)
-  .join(", ")}; any other name is refused with 400, whose message lists the ones this deployment allows.`;
+  .join(
+    ", ",
+  )}; besides them, each \`<module>.<name>\` policy a registered module declares with \`tenant_override\` (docs/modules.md); any other name is refused with 400, whose message lists the ones this deployment allows.`;
 
 /** A tenant's settings as the contract shows them; `version` counts changes from 1. */
 export const SettingsSchema = z

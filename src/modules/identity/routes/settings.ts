@@ -11,8 +11,9 @@ import {
   effectivePolicy,
   floorFor,
   maxLimitFor,
-  type Policy,
+  type Policies,
   type PolicyName,
+  policyNamed,
   TENANT_FLOOR_PER_MINUTE,
   tenantSettable,
 } from "../../../kernel/ratelimit/policies";
@@ -81,8 +82,7 @@ const patch = op.patch("/admin/settings", {
 });
 
 /** Whether `name` is one of the platform's policies (a tenant's body may name any string). */
-const isPolicyName = (policies: Record<PolicyName, Policy>, name: string): name is PolicyName =>
-  Object.hasOwn(policies, name);
+const isPolicyName = (policies: Policies, name: string): name is PolicyName => Object.hasOwn(policies, name);
 
 /**
  * A tenant may set its own limits only for policies that allow it, up to the
@@ -96,7 +96,7 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
   const errors: FieldError[] = [];
   for (const [name, value] of Object.entries(limits)) {
     const path = `body.rate_limits.${name}`;
-    if (!isPolicyName(policies, name) || !policies[name].tenant_override) {
+    if (!isPolicyName(policies, name) || !policyNamed(policies, name).tenant_override) {
       errors.push({ path, message: `not a policy a tenant may set; one of ${tenantSettable(policies).join(", ")}` });
       continue;
     }

@@ -1,0 +1,170 @@
+// A module's own rate-limit policy (ModuleDef.rate_limits): declared by the module, checked by
+// the registry, charged by its routes with the kernel's `enforce`, and changed by `RATE_LIMITS`
+// and a tenant's settings as the kernel's are. Before, the policies were the kernel's fixed
+// list: a module could not declare one (the field was ignored), `enforce` could not name one,
+// and `RATE_LIMITS` naming one answered every request 500 config_invalid.
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { principalOf } from "../../src/kernel/auth/guards";
+import { parseConfig } from "../../src/kernel/config";
+import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/registry";
+import type { ModuleDef } from "../../src/kernel/modules/types";
+import { createRouter } from "../../src/kernel/openapi/router";
+import { enforce } from "../../src/kernel/ratelimit/limiter";
+import type { Policy } from "../../src/kernel/ratelimit/policies";
+import { modules } from "../../src/modules";
+import { expectProblem, testApp } from "../helpers";
+import { callerOf, newTenant, newUser } from "../identity/helpers";
+import { parseList } from "./helpers";
+
+const OPEN: Policy = {
+  limit: 3,
+  period_s: 3600,
+  burst: 3,
+  mode: "sync",
+  on_failure: "closed",
+  tenant_override: true,
+  max_limit: 10,
+};
+
+/** A help desk: each user opens at most 3 tickets an hour; the desk's shared inbox is one key per tenant. */
+const tickets = (rate_limits: Record<string, Policy> = { "tickets.open": OPEN }): ModuleDef => ({
+  name: "tickets",
+  version: "1.0.0",
+  rate_limits,
+  routes: createRouter()
+    .post("/", async (c) => {
+      await enforce(c, "tickets.open", principalOf(c, "user").id);
+      return c.json({ opened: true }, 201);
+    })
+    // Keyed by a name the route chooses; the kernel puts the tenant before it.
+    .post("/inbox", async (c) => {
+      await enforce(c, "tickets.open", "inbox");
+      return c.json({ opened: true }, 201);
+    }),
+});
+
+/** The platform with the tickets module, the suite's policies (every kernel one off) and `limits` on top. */
+function platform(limits: Record<string, Partial<Policy>> = {}, mods: ModuleDef[] = [...modules, tickets()]) {
+  const current = JSON.parse(String(env.RATE_LIMITS)) as Record<string, Partial<Policy>>;
+  const app = testApp(mods, { RATE_LIMITS: JSON.stringify({ ...current, ...limits }) });
+  return { app, call: callerOf((path, init) => app.fetch(`http://plinth.test${path}`, init)) };
+}
+
+const open = (call: ReturnType<typeof platform>["call"], token: string, path = "/api/v1/tickets") =>
+  call(path, { method: "POST", token });
+
+describe("a module's own rate-limit policy", () => {
+  it("refuses a user's 4th ticket in the hour with the contract's 429 and headers; another user opens theirs", async () => {
+    const { app, call } = platform();
+    const t = await newTenant("tk-user");
+    const ada = await newUser(t.slug);
+    const bob = await newUser(t.slug);
+    for (let i = 0; i < 3; i++) {
+      const ok = await open(call, ada.access_token);
+      expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+      expect(parseList(ok.headers.get("ratelimit-policy"))["tickets.open"]).toEqual({ q: 3, w: 3600 });
+      expect(parseList(ok.headers.get("ratelimit"))["tickets.open"]?.r).toBe(2 - i);
+    }
+    const refused = await app.fetch("http://plinth.test/api/v1/tickets", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ada.access_token}` },
+    });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(parseList(refused.headers.get("ratelimit-policy"))["tickets.open"]).toEqual({ q: 3, w: 3600 });
+    expect(parseList(refused.headers.get("ratelimit"))["tickets.open"]?.r).toBe(0);
+    const problem = await expectProblem(refused, 429, "rate_limited");
+    expect(problem.detail).toContain("tickets.open");
+
+    const other = await open(call, bob.access_token);
+    expect(other.status).toBe(201);
+    expect(parseList(other.headers.get("ratelimit"))["tickets.open"]?.r).toBe(2);
+  });
+
+  it("counts a key a route names per tenant: one tenant's spent budget leaves another's whole", async () => {
+    const { call } = platform();
+    const a = await newTenant("tk-a");
+    const b = await newTenant("tk-b");
+    const [ada, bea] = [await newUser(a.slug), await newUser(b.slug)];
+    for (let i = 0; i < 3; i++) expect((await open(call, ada.access_token, "/api/v1/tickets/inbox")).status).toBe(201);
+    expect((await open(call, ada.access_token, "/api/v1/tickets/inbox")).status).toBe(429);
+    const other = await open(call, bea.access_token, "/api/v1/tickets/inbox");
+    expect(other.status).toBe(201);
+    expect(parseList(other.headers.get("ratelimit"))["tickets.open"]?.r).toBe(2);
+  });
+
+  it("takes RATE_LIMITS naming the module's policy, and refuses one naming a policy nobody declares", async () => {
+    const { call } = platform({ "tickets.open": { limit: 1, burst: 1 } });
+    const t = await newTenant("tk-env");
+    const ada = await newUser(t.slug);
+    const first = await open(call, ada.access_token);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(parseList(first.headers.get("ratelimit-policy"))["tickets.open"]).toEqual({ q: 1, w: 3600 });
+    expect((await open(call, ada.access_token)).status).toBe(429);
+
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    for (const mods of [
+      [...modules, tickets()], // a module's namespace, a policy it does not declare
+      [...modules], // the module's policy, the module not registered
+    ]) {
+      const { app } = platform({ "tickets.close": { limit: 1 } }, mods);
+      const body = await expectProblem(await app.fetch("http://plinth.test/healthz"), 500, "config_invalid");
+      expect(body.detail).toBe("the server's configuration is invalid: RATE_LIMITS");
+    }
+  });
+
+  it("passes a module's name over where the config is loaded without the module list, and still refuses others", () => {
+    // A Durable Object loading the config for its mail has no registry: it must not refuse the
+    // deployment's RATE_LIMITS for a module's policy, which the request path checks.
+    const withNames = (limits: Record<string, unknown>) => parseConfig({ ...env, RATE_LIMITS: JSON.stringify(limits) });
+    expect(withNames({ "tickets.open": { limit: 1 } }).ok).toBe(true);
+    expect(withNames({ "tickets.open": { limit: 0 } }).ok).toBe(false);
+    expect(withNames({ bogus: { limit: 1 } }).ok).toBe(false);
+  });
+
+  it("takes a tenant's own limit up to max_limit and refuses one above it", async () => {
+    const { call } = platform();
+    const t = await newTenant("tk-own");
+    const ada = await newUser(t.slug);
+    const set = (limit: number) =>
+      call("/api/v1/admin/settings", {
+        method: "PATCH",
+        token: t.adminKey,
+        body: { rate_limits: { "tickets.open": { limit, period_s: 3600 } } },
+      });
+    const above = await set(11);
+    expect(above.status).toBe(400);
+    expect(above.body.errors).toEqual([
+      { path: "body.rate_limits.tickets.open.limit", message: "at most 10 per 3600 s" },
+    ]);
+    const lowered = await set(1);
+    expect(lowered.status, JSON.stringify(lowered.body)).toBe(200);
+    const first = await open(call, ada.access_token);
+    expect(parseList(first.headers.get("ratelimit-policy"))["tickets.open"]).toEqual({ q: 1, w: 3600 });
+    expect((await open(call, ada.access_token)).status).toBe(429);
+  });
+
+  it("is refused by the registry outside the module's namespace or named as a kernel policy, with the others", () => {
+    const bad = tickets({
+      "tickets.open": OPEN,
+      "desk.open": OPEN,
+      login: OPEN,
+      "tickets.many": { ...OPEN, limit: 0 },
+    });
+    let thrown: unknown;
+    try {
+      resolveModules([...modules, bad]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ModuleRegistryError);
+    expect((thrown as ModuleRegistryError).problems).toEqual([
+      {
+        module: "tickets",
+        problem: `rate-limit policy "desk.open" must be "tickets.<name>" (the name: a-z, 0-9 and '_', starting with a letter)`,
+      },
+      { module: "tickets", problem: `rate-limit policy "login" is the kernel's: charge it without declaring it` },
+      { module: "tickets", problem: `rate-limit policy "tickets.many" limit: Too small: expected number to be >=1` },
+    ]);
+  });
+});
