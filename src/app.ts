@@ -43,6 +43,7 @@ import { jobOperations } from "./kernel/jobs/routes";
 import { metricsRoutes } from "./kernel/metrics/routes";
 import { eventReadRules } from "./kernel/modules/event-read";
 import { roleGrants } from "./kernel/modules/grants";
+import { providerOf } from "./kernel/modules/providers";
 import { moduleRatePolicies } from "./kernel/modules/rate-limits";
 import { ModuleRegistryError, publishedTypes, resolveModules } from "./kernel/modules/registry";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
@@ -183,7 +184,7 @@ export function createPlatform(options: AppOptions): Platform {
     // Right after init (it reads MAX_BODY_BYTES): every refusal below may leave a body unread.
     stage("drain-body", drainBody()),
   );
-  const settings = modules.find((m) => m.auth?.settings)?.auth?.settings;
+  const settings = providerOf(modules, "settings");
   const urlTenants = modules.flatMap((m) => m.auth?.url_tenants ?? []);
   app.use("/api/v1/*", stage("cors", cors({ tenants, settings, urlTenants })));
   // The headers outside the body limit, so a 413 carries them too; the limit before

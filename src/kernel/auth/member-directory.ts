@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import { tenantOf } from "./guards";
 import type { Member, MemberLookup } from "./types";
 
 /** The member directory: the lookup the one module that keeps tenants' members provides (ModuleDef.auth.members), if any. */
 export const memberDirectory = (modules: readonly ModuleDef[]): MemberLookup | undefined =>
-  modules.find((m) => m.auth?.members)?.auth?.members;
+  providerOf(modules, "members");
 
 /**
  * A tenant's live member (id, name, email, email_verified, status, roles) read now from the

@@ -1,9 +1,10 @@
+import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import type { LiveTenant, TenantLookup } from "./types";
 
 /** The tenant registry: the lookup the one module that keeps it provides (ModuleDef.auth.tenants), if any. */
 export const tenantRegistry = (modules: readonly ModuleDef[]): TenantLookup | undefined =>
-  modules.find((m) => m.auth?.tenants)?.auth?.tenants;
+  providerOf(modules, "tenants");
 
 /**
  * Of `ids`, the deleted tenants (being erased, or erased), whose queued work consumers drop

@@ -3,6 +3,7 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import { wasmAead } from "./aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "./envelope";
@@ -48,7 +49,7 @@ export class TenantEnvelopeUnavailable extends Error {
 
 /** The seed source the one module that keeps it provides, if any (the registry refuses a second). */
 export const tenantSeedSource = (modules: readonly ModuleDef[]): TenantSeedSource | undefined =>
-  modules.find((m) => m.auth?.tenant_seeds)?.auth?.tenant_seeds;
+  providerOf(modules, "tenant_seeds");
 
 function envelopeFrom(env: Env, keys: string | undefined, clock: Clock, seeds: TenantSeedSource | undefined): Envelope {
   if (!keys) throw new TenantEnvelopeUnavailable("encryption_keys_missing");

@@ -10,6 +10,7 @@ import { eventReadProblems } from "./event-read";
 import { grantProblems } from "./grants";
 import { NAME_PART } from "./name";
 import { objectErasureProblems } from "./object-erasure";
+import { SINGLE_PROVIDERS, type SingleProvided } from "./providers";
 import { rateLimitProblems } from "./rate-limits";
 import { routeProblems, shadowProblems } from "./routes";
 import type { JobDef, ModuleDef } from "./types";
@@ -297,14 +298,8 @@ export function resolveModules(defs: readonly ModuleDef[]): ModuleDef[] {
   ];
   problems.push(...eventReadProblems([...byName.values()], publishers));
   problems.push(...objectErasureProblems([...byName.values()]));
-  for (const [what, provides] of [
-    ["a tenant lookup", (d: ModuleDef) => d.auth?.tenants !== undefined],
-    ["a member lookup", (d: ModuleDef) => d.auth?.members !== undefined],
-    ["tenant settings", (d: ModuleDef) => d.auth?.settings !== undefined],
-    ["a member export", (d: ModuleDef) => d.auth?.member_export !== undefined],
-    ["tenant seeds", (d: ModuleDef) => d.auth?.tenant_seeds !== undefined],
-  ] as const) {
-    const providers = [...byName.values()].filter(provides);
+  for (const [part, what] of Object.entries(SINGLE_PROVIDERS) as [SingleProvided, string][]) {
+    const providers = [...byName.values()].filter((d) => d.auth?.[part] !== undefined);
     for (const extra of providers.slice(1)) {
       problems.push({
         module: extra.name,

@@ -6,6 +6,7 @@ import { isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { type DataSubject, type MemberExport, type PersonalData, SubjectGone } from "../modules/personal-data";
+import { providerOf } from "../modules/providers";
 import { requestRuntime } from "../modules/request-runtime";
 import type { ModuleDef } from "../modules/types";
 import { IdParam, jsonResponse } from "../openapi/blocks";
@@ -93,7 +94,7 @@ export function personalDataOperations(platform: { modules: readonly ModuleDef[]
     },
   });
 
-  const gate = platform.modules.find((m) => m.auth?.member_export)?.auth?.member_export;
+  const gate = providerOf(platform.modules, "member_export");
   const router = createRouter().openapi(exportMine, async (c) => {
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
