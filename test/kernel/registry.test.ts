@@ -255,7 +255,7 @@ describe("module registry", () => {
   });
 
   it("refuses a second module providing the member lookup: findMember asks one directory", () => {
-    const lookup = { find: async () => null };
+    const lookup = { find: async () => null, withRole: async () => [] };
     const people = mod("people", "1.0.0", undefined, { auth: { members: lookup } });
     const staff = mod("staff", "1.0.0", undefined, { auth: { members: lookup } });
     expect(resolveModules([people]).map((m) => m.name)).toEqual(["people"]);

@@ -45,3 +45,31 @@ export async function memberOf(c: Context<AppEnv>, userId: string): Promise<Memb
   const directory = c.get("memberLookup");
   return directory ? directory.find(c.env, tenantOf(c).id, userId) : null;
 }
+
+/** The most members {@link membersWithRole} answers unless told fewer. */
+export const MEMBERS_WITH_ROLE_MAX = 100;
+
+/**
+ * A tenant's members holding any of `roles` (its owners and admins, to mail them), in id order,
+ * at most `max` (100 unless told, never more), read now from the directory, for a job, a
+ * subscriber or a Durable Object built over the platform, as {@link findMember}. Suspended
+ * members are in it, marked `status: "suspended"`: mail that tells the tenant's business goes
+ * to `status === "active" && email_verified` ones only. None without roles, for a tenant the
+ * directory does not know, or when no module keeps members. The directory may read every user
+ * of the tenant to find them: call it from a job or a subscriber, not on a request's path.
+ *
+ * @example
+ * const admins = await membersWithRole(runtime, tenantId, ["owner", "admin"]);
+ * for (const a of admins) if (a.status === "active" && a.email_verified) await notifier.send({ to: a.email, … });
+ */
+export async function membersWithRole(
+  from: { env: Env; modules: readonly ModuleDef[] },
+  tenantId: string,
+  roles: readonly string[],
+  { max = MEMBERS_WITH_ROLE_MAX }: { max?: number } = {},
+): Promise<Member[]> {
+  const directory = memberDirectory(from.modules);
+  const bound = Math.min(Math.max(0, Math.floor(max)), MEMBERS_WITH_ROLE_MAX);
+  if (!directory || roles.length === 0 || bound === 0) return [];
+  return directory.withRole(from.env, tenantId, roles, bound);
+}

@@ -157,4 +157,9 @@ export interface MemberLookup {
    * or another tenant's). Takes the env, not a request, for the callers that have none.
    */
   find(env: Env, tenantId: string, userId: string): Promise<Member | null>;
+  /**
+   * Up to `max` members of tenant `tenantId` holding any of `roles`, in id order, read now
+   * (suspended ones included, marked so); none for a tenant it does not know.
+   */
+  withRole(env: Env, tenantId: string, roles: readonly string[], max: number): Promise<Member[]>;
 }
