@@ -33,7 +33,7 @@ import { durationMs, timeoutMs } from "./lib/duration.mjs";
 import { bin, root, runQuietly } from "./lib/env.mjs";
 import { fetchWithin, NoAnswer } from "./lib/fetch-within.mjs";
 import { boundClasses, objectProblems, workerExports, wranglerTomlProblem } from "./lib/module-objects.mjs";
-import { loadRegistry, routesOf, tableNamesOf } from "./lib/registry.mjs";
+import { loadRegistry, rateLimitsOf, routesOf, tableNamesOf } from "./lib/registry.mjs";
 import { commands, EXIT_HELP, findCommand, runCommand } from "./lib/remote-commands.mjs";
 import {
   checkpoint,
@@ -123,8 +123,9 @@ const LOCAL_HELP = {
     "",
     "Prints the module registry in dependency order: each module's version, dependencies,",
     "permissions (with grants, and the event read rules webhooks need), events, aggregates, jobs,",
-    "sealed field kinds, its data (tables, personal data, erasure: what a deleted tenant's erasure",
-    "and a person's export reach), bindings, variables, errors and routes.",
+    "its own rate-limit policies (the names RATE_LIMITS takes), sealed field kinds, its data",
+    "(tables, personal data, erasure: what a deleted tenant's erasure and a person's export",
+    "reach), bindings, variables, errors and routes.",
     "",
     "Exit: 0 listed, 1 the modules do not load or have problems (as modules validate prints).",
   ],
@@ -619,6 +620,8 @@ async function modulesCommand(sub) {
       "jobs",
       (m.jobs ?? []).map((j) => `${j.name} (${j.cron})`),
     );
+    // The names RATE_LIMITS and a tenant's settings take for the module's own policies.
+    line("rate limits", rateLimitsOf(m));
     line("sealed", [...(m.sealed?.kinds ?? [])]);
     // What `plinth tenants delete` sends the operator here for: the rows the erasure's tables step
     // deletes by tenant_id, and the steps the module runs itself; and who adds to /me/export.

@@ -13,3 +13,10 @@ export declare function routesOf(m: {
   routes?: { routes: readonly { method: string; path: string }[] };
   root_routes?: { routes: readonly { method: string; path: string }[] };
 }): string[];
+/** A module's own rate-limit policies, sorted by name: `inventory.write (60/60s sync)`, with `, tenant up to N` when a tenant may set its own. */
+export declare function rateLimitsOf(m: {
+  rate_limits?: Record<
+    string,
+    { limit: number; period_s: number; mode: string; tenant_override: boolean; max_limit: number }
+  >;
+}): string[];

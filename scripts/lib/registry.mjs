@@ -36,6 +36,20 @@ export function tableNamesOf(m) {
     .sort();
 }
 
+/**
+ * A module's own rate-limit policies (`rate_limits`), sorted by name, each with what it allows:
+ * `inventory.write (60/60s sync)`, and `, tenant up to 600` when a tenant may set its own. The
+ * names are what RATE_LIMITS and a tenant's settings take (docs/modules.md, "Rate limits of your own").
+ */
+export function rateLimitsOf(m) {
+  return Object.entries(m.rate_limits ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, p]) => {
+      const tenant = p.tenant_override ? `, tenant up to ${p.max_limit}` : "";
+      return `${name} (${p.limit}/${p.period_s}s ${p.mode}${tenant})`;
+    });
+}
+
 /** The HTTP operations a module mounts, from its Hono router: `METHOD /api/v1/…/{id}`. */
 export function routesOf(m) {
   const base = `/api/v1${m.base_path ?? `/${m.name}`}`;
