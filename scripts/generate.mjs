@@ -143,11 +143,14 @@ ${all.map((p) => `  ${JSON.stringify(p)},`).join("\n")}
  * were written already (the document is the last step), and a stack trace of esbuild's or of the
  * loader says neither that nor what to do. The usual cause is a module half-edited, its
  * domain.ts renamed and its routes.ts not yet (docs/modules.md, "Making the scaffold yours").
- * @param {"build" | "load"} step @param {string} why
+ * Where to look depends on what stopped it: tsc names what fails the build, `plinth modules
+ * validate` every problem of a registry that refuses to load (a manifest's, which tsc passes),
+ * and an app that throws otherwise as it loads has said what in `why`.
+ * @param {"build" | "load"} step @param {string} why @param {string} [hint]
  */
-function notRewritten(step, why) {
+function notRewritten(step, why, hint = "") {
   console.error(
-    `generate: the app does not ${step}, so src/generated/openapi.json and api.d.ts were not ${check ? "checked" : "rewritten"}: ${why}. Fix it (npx tsc --noEmit -p tsconfig.json names every error) and run npm run generate${check ? " -- --check" : ""} again`,
+    `generate: the app does not ${step}, so src/generated/openapi.json and api.d.ts were not ${check ? "checked" : "rewritten"}: ${why}. Fix it${hint ? ` (${hint})` : ""} and run npm run generate${check ? " -- --check" : ""} again`,
   );
   process.exit(1);
 }
@@ -189,7 +192,9 @@ async function openapiDocument() {
     ],
   });
   // esbuild has printed its diagnostics (file, line, the import) by the time it rejects.
-  await built.catch(() => notRewritten("build", "fix what esbuild names above"));
+  await built.catch(() =>
+    notRewritten("build", "fix what esbuild names above", "npx tsc --noEmit -p tsconfig.json names every error"),
+  );
   let platform;
   try {
     const { createPlatform, modules, MIGRATIONS } = await import(pathToFileURL(out).href);
@@ -197,7 +202,12 @@ async function openapiDocument() {
   } catch (error) {
     if (process.env.PLINTH_DEBUG === "1") console.error(error);
     rmSync(out, { force: true }); // process.exit below skips the finally
-    notRewritten("load", error instanceof Error ? error.message : String(error));
+    const registry = error instanceof Error && error.name === "ModuleRegistryError";
+    notRewritten(
+      "load",
+      error instanceof Error ? error.message : String(error),
+      registry ? "npx plinth modules validate names every problem" : "",
+    );
   } finally {
     rmSync(out, { force: true });
   }

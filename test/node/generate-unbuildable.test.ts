@@ -13,14 +13,14 @@ const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-generate-unbuildable-"));
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
-/** A copy of what generate reads, with `edit` applied to the blog's routes.ts. */
-function generateWith(name: string, edit: (routes: string) => string, args: string[] = []) {
+/** A copy of what generate reads, with `edit` applied to the blog's routes.ts (or its `file`). */
+function generateWith(name: string, edit: (routes: string) => string, args: string[] = [], file = "routes.ts") {
   const dir = join(copy, name);
   for (const part of ["scripts", "src", "wasm", "migrations", "wrangler.toml", "package.json"]) {
     cpSync(join(root, part), join(dir, part), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  const routes = join(dir, "src", "modules", "blog", "routes.ts");
+  const routes = join(dir, "src", "modules", "blog", file);
   writeFileSync(routes, edit(readFileSync(routes, "utf8")));
   return spawnSync(process.execPath, ["scripts/generate.mjs", ...args], {
     cwd: dir,
@@ -64,7 +64,20 @@ describe("npm run generate over an app that does not build", () => {
       "generate: the app does not load, so src/generated/openapi.json and api.d.ts were not rewritten: a module refused at load",
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
+    // Not a type error: tsc is not what names it.
+    expect(run.stderr).not.toContain("npx tsc --noEmit");
     // Nor is the bundle it loaded left behind in node_modules/.cache.
     expect(existsSync(join(root, "node_modules", ".cache", "plinth-generate", `app-${run.pid}.mjs`))).toBe(false);
+  }, 120_000);
+
+  // An inventory module whose manifest kept event_read for an event it did not publish yet: the
+  // registry refused it, and the line said to fix it with tsc, which passes and names nothing.
+  it("sends a registry problem to plinth modules validate, not to tsc", () => {
+    const run = generateWith("registry", (m) => m.replace('"blog.*"', '"blog.nothing.*"'), [], "manifest.ts");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("the app does not load");
+    expect(run.stderr).toContain('event_read "blog.nothing.*" matches no event type');
+    expect(run.stderr).toContain("npx plinth modules validate");
+    expect(run.stderr).not.toContain("npx tsc --noEmit");
   }, 120_000);
 });
