@@ -18,7 +18,6 @@ const ALLOWED: Record<string, string> = {
   // kernel's tenantEnvelopeOf finds the seeds identity provides (ModuleDef.auth.tenant_seeds).
   "files -> identity/directory/types": "Ctx, the directory's contract type",
   "files -> identity/services": "ctxOf, the request's ctx",
-  "webhooks -> identity/directory/contract": "the directory's contract client (owners and admins to mail)",
   "webhooks -> identity/directory/types": "Ctx, the directory's contract type",
   "webhooks -> identity/services": "ctxOf, the request's ctx",
   // Tenants provisions and offboards identity's per-tenant directory: it is identity's other half.

@@ -1,10 +1,10 @@
+import { membersWithRole } from "../../kernel/auth/member-directory";
 import { findTenant } from "../../kernel/auth/tenant-registry";
 import { sha256Hex } from "../../kernel/crypto";
 import { chunked, groupBy } from "../../kernel/db/params";
 import { subscribe } from "../../kernel/events/subscribe";
 import type { Subscription } from "../../kernel/modules/types";
 import { runtimeNotifier } from "../../kernel/notify/notifier";
-import { directory } from "../identity/directory/contract";
 import { registry } from "./contract";
 import { disabledNotice } from "./disabled-notice";
 import { WebhookEventSchema } from "./events";
@@ -49,7 +49,7 @@ export const dispatchEvents: Subscription = {
 };
 
 /** Users who hear that an endpoint stopped: owners and admins of the tenant. */
-const TOLD_ROLES = new Set(["owner", "admin"]);
+const TOLD_ROLES = ["owner", "admin"];
 const MAX_TOLD = 20;
 
 /**
@@ -61,7 +61,7 @@ const MAX_TOLD = 20;
  * account under review) may not act on it, and the tenant's news is not theirs while it lasts.
  */
 const told = (user: { roles: readonly string[]; email_verified: boolean; status: string }) =>
-  user.status === "active" && user.email_verified && user.roles.some((r) => TOLD_ROLES.has(r));
+  user.status === "active" && user.email_verified && user.roles.some((r) => TOLD_ROLES.includes(r));
 
 /**
  * Tells a tenant's active owners and admins whose email is verified, by mail, that one
@@ -79,16 +79,12 @@ export const notifyDisabled = subscribe(
   async (event, runtime) => {
     const notice = disabledNotice(event);
     if (!notice) return;
-    const dir = directory(runtime.env, event.tenant_id);
-    const recipients: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await dir.listUsers({ limit: 100, cursor });
-      for (const user of page.items) {
-        if (told(user) && recipients.length < MAX_TOLD) recipients.push(user.email);
-      }
-      cursor = page.next;
-    } while (cursor !== null && recipients.length < MAX_TOLD);
+    // Through the kernel's member lookup (runtime.modules), not identity's directory contract:
+    // the first 100 owners and admins by id, of whom the first MAX_TOLD told ones.
+    const recipients = (await membersWithRole(runtime, event.tenant_id, TOLD_ROLES))
+      .filter(told)
+      .slice(0, MAX_TOLD)
+      .map((m) => m.email);
     if (recipients.length === 0) {
       runtime.log.warn("no verified owner or admin to tell of a disabled webhook endpoint", {
         tenant_id: event.tenant_id,
