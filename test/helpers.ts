@@ -5,6 +5,8 @@ import { createPlatform } from "../src/app";
 import { MIGRATION_TABLES, MIGRATIONS } from "../src/generated/migrations";
 import { type Clock, systemClock } from "../src/kernel/clock";
 import { parseConfig } from "../src/kernel/config";
+import type { Envelope as SealingEnvelope } from "../src/kernel/crypto/envelope";
+import { tenantEnvelopeOf } from "../src/kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../src/kernel/env";
 import type { Problem } from "../src/kernel/errors";
 import { applyRoute, canonicalOrder } from "../src/kernel/events/consume";
@@ -68,6 +70,14 @@ export function testRuntime(clock: Clock = systemClock): ModuleRuntime {
   const parsed = parseConfig({ ...env });
   if (!parsed.ok) throw new Error(`the test env does not parse: ${JSON.stringify(parsed.issues)}`);
   return { env, config: parsed.config, log: createLogger("error"), clock, modules: registered, waitUntil: () => {} };
+}
+
+/**
+ * The tenant envelope through the kernel's port (`tenantEnvelopeOf`), as a module seals, but
+ * under the ENCRYPTION_KEYS value `encryptionKeys` a test chooses (a retired version, one key).
+ */
+export function keyedEnvelope(encryptionKeys: string, clock: Clock = systemClock): SealingEnvelope {
+  return tenantEnvelopeOf({ ...testRuntime(clock), config: { encryptionKeys } });
 }
 
 /**

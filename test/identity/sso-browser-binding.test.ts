@@ -8,9 +8,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/kernel/config";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import { browserTagOf, SSO_BROWSER_COOKIE } from "../../src/modules/identity/sso/browser-binding";
 import { type PendingSignIn, providerTag, sealState, spentIdOf } from "../../src/modules/identity/sso/state";
+import { keyedEnvelope } from "../helpers";
 import { ISSUER, ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
@@ -37,7 +37,7 @@ async function stateFor(tenantId: string, browser: string | null, seed = crypto.
     linkSecondFactor: false,
     browser,
   };
-  const envelope = tenantEnvelope(env, encryptionKeys(), p.clock);
+  const envelope = keyedEnvelope(encryptionKeys(), p.clock);
   return { state: await sealState(envelope, tenantId, await providerTag(ISSUER, "plinth"), pending), pending };
 }
 

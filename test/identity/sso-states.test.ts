@@ -9,7 +9,6 @@ import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, parseMasterKeys } from "../../src/kernel/crypto/envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { MAX_SPENT_STATES } from "../../src/modules/identity/directory/sso";
-import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import {
   codeVerifierOf,
   MAX_STATE_LENGTH,
@@ -20,6 +19,7 @@ import {
   SSO_STATE_FIELD,
   sealState,
 } from "../../src/modules/identity/sso/state";
+import { keyedEnvelope } from "../helpers";
 import { ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
@@ -28,7 +28,7 @@ const { tenantWithSso } = ssoKit(p, "sso-states");
 
 const isoIn = (ms: number) => new Date(p.clock.now().getTime() + ms).toISOString();
 const KEYS = JSON.stringify([{ version: 1, key: "k".repeat(43) }]);
-const envelope = () => tenantEnvelope(env, KEYS, p.clock);
+const envelope = () => keyedEnvelope(KEYS, p.clock);
 const hashOf = () => `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
 
 const APP = "https://app.example.com/signed-in";

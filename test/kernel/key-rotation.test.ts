@@ -10,12 +10,11 @@ import { base64UrlEncode } from "../../src/kernel/crypto";
 import type { ModuleRuntime } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import { directorySealed } from "../../src/modules/identity/sealed";
 import { SSO_SECRET_FIELD } from "../../src/modules/identity/sso/secrets";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { secretField } from "../../src/modules/webhooks/secrets";
-import { testApp, testRuntime } from "../helpers";
+import { keyedEnvelope, testApp, testRuntime } from "../helpers";
 import { callerOf, PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
 import { enrolledTotp, type KeyedCall, keyedPlatform, tenantOn } from "./keyed-platform";
@@ -188,7 +187,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
     // Step 4 for A alone: v1 removed. The webhook secret (the registry's and the copy its actor
     // signs with) and the SSO client secret open to what they were; the TOTP login passes.
     const v2only = platform(KEYS.v2only);
-    const open = tenantEnvelope(env, KEYS.v2only, clock);
+    const open = keyedEnvelope(KEYS.v2only, clock);
     const now = await ciphertexts(a);
     for (const sealed of [...now.registry.map((s) => s.sealed), ...now.endpoint]) {
       expect(await open.decryptText(a.id, secretField(a.endpoint.id), sealed)).toBe(a.endpoint.secret);

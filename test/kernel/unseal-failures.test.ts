@@ -8,9 +8,8 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
 import { base64UrlEncode } from "../../src/kernel/crypto";
 import { contentOf, mailEnvelope, toMessage } from "../../src/kernel/notify/message";
-import { tenantEnvelope } from "../../src/modules/identity/key-material";
 import { endpointActor } from "../../src/modules/webhooks/contract";
-import { testRuntime } from "../helpers";
+import { keyedEnvelope, testRuntime } from "../helpers";
 import { ORIGIN, PASSWORD } from "../identity/helpers";
 import { codeAt } from "../identity/two-factor-helpers";
 import { enrolledTotp, type KeyedCall, keyedPlatform, tenantOn } from "./keyed-platform";
@@ -173,12 +172,8 @@ describe("a value sealed under a key version ENCRYPTION_KEYS lacks", () => {
 
   it("a version whose key bytes changed counts as not_authentic, not as a missing version", async () => {
     const t = await newTenant(platform(POOL_KEYS), "unseal-bytes");
-    const sealed = await tenantEnvelope(env, JSON.stringify([keyOf(35)]), clock).encrypt(
-      t.id,
-      "webhooks.secret/e1",
-      "s3",
-    );
-    const other = tenantEnvelope(env, JSON.stringify([keyOf(35)]), clock);
+    const sealed = await keyedEnvelope(JSON.stringify([keyOf(35)]), clock).encrypt(t.id, "webhooks.secret/e1", "s3");
+    const other = keyedEnvelope(JSON.stringify([keyOf(35)]), clock);
     await logsOf(async () => {
       await expect(other.decryptText(t.id, "webhooks.secret/e1", sealed)).rejects.toThrow("decryption failed");
     });

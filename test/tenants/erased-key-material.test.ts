@@ -4,9 +4,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
+import { tenantEnvelopeOf } from "../../src/kernel/crypto/tenant-envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { identityErasure } from "../../src/modules/identity/erasure";
-import { runtimeEnvelope } from "../../src/modules/identity/key-material";
 import { testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
 
@@ -15,7 +15,7 @@ const FIELD = "test.erased-keys";
 describe("key material after the tenant's erasure", () => {
   it("is not created again by a late seal", async () => {
     const t = await newTenant("ekm");
-    const envelope = runtimeEnvelope(testRuntime());
+    const envelope = tenantEnvelopeOf(testRuntime());
     const sealed = await envelope.encrypt(t.id, FIELD, "personal data");
 
     await identityErasure.shred?.(t.id, testRuntime());

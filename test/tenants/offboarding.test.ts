@@ -6,13 +6,13 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
+import { tenantEnvelopeOf } from "../../src/kernel/crypto/tenant-envelope";
 import { aggregateByName } from "../../src/kernel/events/aggregate-rpc";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules as registered } from "../../src/modules";
 import { auditLog } from "../../src/modules/audit/contract";
 import { fileStore } from "../../src/modules/files/contract";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { runtimeEnvelope } from "../../src/modules/identity/key-material";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { bytesOf, fetchBytes, uploaded } from "../files/helpers";
@@ -102,7 +102,7 @@ async function populated(prefix: string) {
   });
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   const url = (await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: {} })).body.url as string;
-  const sealed = await runtimeEnvelope(testRuntime()).encrypt(t.id, FIELD, "personal data");
+  const sealed = await tenantEnvelopeOf(testRuntime()).encrypt(t.id, FIELD, "personal data");
   // Let the queues settle, so nothing of this tenant is still on its way to D1.
   expect((await auditOf(t.adminKey, "webhooks.endpoint.created")).length).toBe(1);
   expect((await auditOf(t.adminKey, "blog.post.created")).length).toBe(1);
@@ -221,7 +221,7 @@ describe("platform: delete a tenant", () => {
     await expect(aggregateByName(env, stream.stream).read(post)).rejects.toThrow(/^TenantErased: /);
     expect((await aggregateByName(env, stream.stream).state({ stream: post.stream })).version).toBe(0);
     // Shredded: what it sealed cannot be opened any more.
-    await expect(runtimeEnvelope(testRuntime()).decryptText(gone.id, FIELD, gone.sealed)).rejects.toThrow();
+    await expect(tenantEnvelopeOf(testRuntime()).decryptText(gone.id, FIELD, gone.sealed)).rejects.toThrow();
     // The registry forgot it: unknown to the platform, its slug free again.
     expect((await platform(`/${gone.id}`)).status).toBe(404);
     expect((await platform(`/${gone.id}`, { method: "DELETE" })).status).toBe(404);
@@ -230,7 +230,7 @@ describe("platform: delete a tenant", () => {
     // The neighbour: every row, every object, its sealed value and its requests as they were.
     expect(await rowsOf(neighbour.id)).toEqual(before);
     expect(await r2Keys(neighbour.id)).toEqual(neighbourKeys);
-    expect(await runtimeEnvelope(testRuntime()).decryptText(neighbour.id, FIELD, neighbour.sealed)).toBe(
+    expect(await tenantEnvelopeOf(testRuntime()).decryptText(neighbour.id, FIELD, neighbour.sealed)).toBe(
       "personal data",
     );
     expect((await call("/api/v1/me", { token: neighbour.adminKey })).status).toBe(200);
@@ -269,7 +269,7 @@ describe("platform: delete a tenant", () => {
     const midway = await platform(`/${t.id}`);
     // The keys went first (the point of no return), and stay done.
     expect(midway.body).toMatchObject({ status: "deleting", erasure_done: ["keys"] });
-    await expect(runtimeEnvelope(testRuntime()).decryptText(t.id, FIELD, t.sealed)).rejects.toThrow();
+    await expect(tenantEnvelopeOf(testRuntime()).decryptText(t.id, FIELD, t.sealed)).rejects.toThrow();
     expect((await rowsOf(t.id)).blog_posts?.length).toBe(1);
 
     // The storage is back: a later run resumes at the failed step, the keys not shredded again.

@@ -10,7 +10,8 @@ import {
   type TenantSeeds,
 } from "../../src/kernel/crypto/envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
-import { destroyTenantKeys, tenantEnvelope } from "../../src/modules/identity/key-material";
+import { destroyTenantKeys } from "../../src/modules/identity/key-material";
+import { keyedEnvelope } from "../helpers";
 
 const key = () => base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
 const memorySeeds = (): TenantSeeds & { destroy(t: string): void } => {
@@ -108,7 +109,7 @@ describe("envelope encryption", () => {
 
   it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
     const tenantId = `shred-${Date.now()}`;
-    const envelope = tenantEnvelope(env, JSON.stringify([v1]), systemClock);
+    const envelope = keyedEnvelope(JSON.stringify([v1]), systemClock);
     const stored = await envelope.encrypt(tenantId, "email", "ada@example.com");
     expect(await envelope.decryptText(tenantId, "email", stored)).toBe("ada@example.com");
     await destroyTenantKeys(env, tenantId, {

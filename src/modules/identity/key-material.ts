@@ -1,10 +1,7 @@
 import { TtlCache } from "../../kernel/cache/ttl-cache";
 import { type Clock, isoNow } from "../../kernel/clock";
 import { base64UrlDecode } from "../../kernel/crypto";
-import { wasmAead } from "../../kernel/crypto/aead";
-import { Envelope, parseMasterKeys, type TenantSeeds } from "../../kernel/crypto/envelope";
-import { tenantEnvelopeOf } from "../../kernel/crypto/tenant-envelope";
-import type { ModuleRuntime } from "../../kernel/modules/types";
+import type { TenantSeeds } from "../../kernel/crypto/envelope";
 import { directory } from "./directory/contract";
 
 /**
@@ -40,18 +37,3 @@ export async function destroyTenantKeys(
 export function forgetTenantSeed(tenantId: string): void {
   seeds.delete(tenantId);
 }
-
-/**
- * The tenant envelope over these seeds with the given ENCRYPTION_KEYS value: what identity's
- * tests seal with under keys of their choosing. Code seals with the kernel's port instead
- * (`tenantEnvelopeOf(runtime)`, `tenantEnvelopeOfRequest(c)`, kernel/crypto/tenant-envelope.ts),
- * which finds these seeds through `auth.tenant_seeds` and names no module. Throws when the
- * secret is malformed (the message never contains key material).
- */
-export function tenantEnvelope(env: Env, encryptionKeys: string, clock: Clock): Envelope {
-  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), directorySeeds(env, clock));
-}
-
-/** The kernel's `tenantEnvelopeOf(runtime)`, under the name identity's tests know it by. */
-export const runtimeEnvelope = (runtime: Pick<ModuleRuntime, "env" | "config" | "clock" | "modules">): Envelope =>
-  tenantEnvelopeOf(runtime);
