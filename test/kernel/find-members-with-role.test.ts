@@ -62,3 +62,31 @@ describe("membersWithRole", () => {
     expect(await membersWithRole({ ...runtime, modules: withoutMembers }, a.id, ["member"])).toEqual([]);
   });
 });
+
+describe("membersWithRole's max, as the lookup module receives it", () => {
+  it("is a whole number from 1 to 100, or the lookup is not asked at all: NaN, 0 and negatives ask nothing", async () => {
+    // A member lookup of another kind (rows in D1, say) may put `max` straight into a LIMIT:
+    // the kernel's promise of "never more than 100" must hold for every number a caller passes.
+    const asked: number[] = [];
+    const spy: ModuleDef = {
+      name: "spy-members",
+      version: "1.0.0",
+      auth: {
+        members: {
+          find: async () => null,
+          withRole: async (_env, _tenantId, _roles, max) => {
+            asked.push(max);
+            return [];
+          },
+        },
+      },
+    };
+    const runtime = { ...testRuntime(), modules: [...withoutMembers, spy] };
+    for (const max of [Number.NaN, 0, -1, Number.NEGATIVE_INFINITY, 0.5]) {
+      expect(await membersWithRole(runtime, "t1", ["admin"], { max })).toEqual([]);
+    }
+    expect(asked).toEqual([]);
+    for (const max of [Number.POSITIVE_INFINITY, 1e9, 2.7, 1]) await membersWithRole(runtime, "t1", ["admin"], { max });
+    expect(asked).toEqual([100, 100, 2, 1]);
+  });
+});

@@ -51,7 +51,7 @@ export const MEMBERS_WITH_ROLE_MAX = 100;
 
 /**
  * A tenant's members holding any of `roles` (its owners and admins, to mail them), in id order,
- * at most `max` (100 unless told, never more), read now from the directory, for a job, a
+ * at most `max` (100 unless told, never more; none for 0, a negative or NaN), read now from the directory, for a job, a
  * subscriber or a Durable Object built over the platform, as {@link findMember}. Suspended
  * members are in it, marked `status: "suspended"`: mail that tells the tenant's business goes
  * to `status === "active" && email_verified` ones only. None without roles, for a tenant the
@@ -69,7 +69,9 @@ export async function membersWithRole(
   { max = MEMBERS_WITH_ROLE_MAX }: { max?: number } = {},
 ): Promise<Member[]> {
   const directory = memberDirectory(from.modules);
-  const bound = Math.min(Math.max(0, Math.floor(max)), MEMBERS_WITH_ROLE_MAX);
+  // NaN (a `max` computed from something missing) asks for none: it would slip past every
+  // comparison below and reach the lookup, which may put it in a LIMIT.
+  const bound = Number.isNaN(max) ? 0 : Math.min(Math.max(0, Math.floor(max)), MEMBERS_WITH_ROLE_MAX);
   if (!directory || roles.length === 0 || bound === 0) return [];
   return directory.withRole(from.env, tenantId, roles, bound);
 }
