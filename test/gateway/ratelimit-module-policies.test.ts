@@ -4,6 +4,7 @@
 // list: a module could not declare one (the field was ignored), `enforce` could not name one,
 // and `RATE_LIMITS` naming one answered every request 500 config_invalid.
 import { env } from "cloudflare:workers";
+import { type BareItem, parseList as parseSfList } from "structured-headers";
 import { describe, expect, it, vi } from "vitest";
 import { principalOf } from "../../src/kernel/auth/guards";
 import { parseConfig } from "../../src/kernel/config";
@@ -166,5 +167,115 @@ describe("a module's own rate-limit policy", () => {
       { module: "tickets", problem: `rate-limit policy "login" is the kernel's: charge it without declaring it` },
       { module: "tickets", problem: `rate-limit policy "tickets.many" limit: Too small: expected number to be >=1` },
     ]);
+  });
+
+  it("is refused by the registry for a name a header string, a metrics label or a problem would need escaped", () => {
+    // The name goes unescaped into RateLimit-Policy's sf-strings and the problem's detail, and
+    // as a label of plinth_rate_limit_decisions_total: only the registry's charset keeps each sound.
+    const names = [
+      'tickets.a"b',
+      "tickets.a\\b",
+      "tickets.a\nb",
+      "tickets.open\n",
+      "tickets.a,b",
+      "tickets.a;q=1",
+      "tickets.a b",
+      "tickets.\u00e9t\u00e9",
+      "tickets.Open",
+      "tickets.",
+      "tickets._open",
+      `tickets.${"a".repeat(64)}`,
+    ];
+    let thrown: unknown;
+    try {
+      resolveModules([
+        ...modules,
+        tickets({ "tickets.open": OPEN, ...Object.fromEntries(names.map((n) => [n, OPEN])) }),
+      ]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ModuleRegistryError);
+    expect((thrown as ModuleRegistryError).problems.map((p) => p.problem)).toEqual(
+      names.map(
+        (n) => `rate-limit policy "${n}" must be "tickets.<name>" (the name: a-z, 0-9 and '_', starting with a letter)`,
+      ),
+    );
+  });
+
+  it("writes RateLimit-Policy and RateLimit that an RFC 8941 parser reads back, for every character a name may hold", async () => {
+    // Checked with structured-headers, a parser written apart from plinth: the longest module
+    // name and policy name the registry allows, with each of '-', '_' and the digits.
+    const name = `h${"-".repeat(1)}d2${"x".repeat(59)}.o_9${"p".repeat(60)}`;
+    const desk: ModuleDef = {
+      name: name.split(".")[0] ?? "",
+      version: "1.0.0",
+      rate_limits: { [name]: OPEN },
+      routes: createRouter().post("/", async (c) => {
+        await enforce(c, name as `${string}.${string}`, "inbox");
+        return c.json({ opened: true }, 201);
+      }),
+    };
+    const { app } = platform({}, [...modules, desk]);
+    const t = await newTenant("tk-sf");
+    const res = await app.fetch(`http://plinth.test/api/v1/${desk.name}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.adminKey}` },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const itemOf = (header: string) => {
+      const found = parseSfList(header).find(([value]) => value === name);
+      if (!found) throw new Error(`no sf-string item ${name} in ${header}`);
+      const [, params] = found as [BareItem, Map<string, BareItem>];
+      return Object.fromEntries(params);
+    };
+    expect(itemOf(res.headers.get("ratelimit-policy") ?? "")).toEqual({ q: 3, w: 3600 });
+    expect(itemOf(res.headers.get("ratelimit") ?? "")).toMatchObject({ r: 2 });
+  });
+
+  it("refuses a tenant's own limit for a policy without tenant_override, and one over max_limit's rate at any period", async () => {
+    const { call } = platform({}, [
+      ...modules,
+      tickets({ "tickets.open": OPEN, "tickets.close": { ...OPEN, tenant_override: false } }),
+    ]);
+    const t = await newTenant("tk-deny");
+    const set = (rate_limits: Record<string, { limit: number; period_s: number }>) =>
+      call("/api/v1/admin/settings", { method: "PATCH", token: t.adminKey, body: { rate_limits } });
+    const closed = await set({ "tickets.close": { limit: 1, period_s: 3600 } });
+    expect(closed.status).toBe(400);
+    const [refused] = closed.body.errors as { path: string; message: string }[];
+    expect(refused?.path).toBe("body.rate_limits.tickets.close");
+    expect(refused?.message).toMatch(/^not a policy a tenant may set; one of .*tickets\.open/);
+    expect(refused?.message).not.toContain("tickets.close");
+    // max_limit is a rate (10 an hour): a day allows 240, and under 360 s not even one.
+    const dayOver = await set({ "tickets.open": { limit: 241, period_s: 86_400 } });
+    expect(dayOver.body.errors).toEqual([
+      { path: "body.rate_limits.tickets.open.limit", message: "at most 240 per 86400 s" },
+    ]);
+    const short = await set({ "tickets.open": { limit: 1, period_s: 359 } });
+    expect(short.body.errors).toEqual([
+      { path: "body.rate_limits.tickets.open.limit", message: "at most 0 per 359 s" },
+    ]);
+    expect((await set({ "tickets.open": { limit: 240, period_s: 86_400 } })).status).toBe(200);
+  });
+
+  it("leaves out a saved limit the operator no longer lets tenants set, and clamps one above a lowered max_limit", async () => {
+    const t = await newTenant("tk-later");
+    const { call } = platform();
+    const saved = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { "tickets.open": { limit: 10, period_s: 3600 } } },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const policyOn = async (limits: Record<string, Partial<Policy>>) => {
+      const ada = await newUser(t.slug);
+      const res = await open(platform(limits).call, ada.access_token);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return parseList(res.headers.get("ratelimit-policy"))["tickets.open"];
+    };
+    expect(await policyOn({})).toEqual({ q: 10, w: 3600 });
+    expect(await policyOn({ "tickets.open": { tenant_override: false } })).toEqual({ q: 3, w: 3600 });
+    expect(await policyOn({ "tickets.open": { max_limit: 5 } })).toEqual({ q: 5, w: 3600 });
   });
 });
