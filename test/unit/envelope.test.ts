@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../src/kernel/clock";
 import { nobleAead, wasmAead } from "../../src/kernel/crypto/aead";
 import {
@@ -119,5 +119,95 @@ describe("envelope encryption", () => {
     });
     await expect(envelope.decrypt(tenantId, "email", stored)).rejects.toBeInstanceOf(KeyMaterialDestroyed);
     await expect(envelope.encrypt(tenantId, "email", "new")).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+  });
+
+  it("binds the key version: a ciphertext relabelled to another version does not open, even under the same key bytes", async () => {
+    // An operator who listed one key under two version numbers (a copy-paste) must not make a
+    // value open under a version it was not sealed with: the version is in the data key's derivation.
+    const seeds = memorySeeds();
+    const same = parseMasterKeys(JSON.stringify([{ version: 2, key: v1.key }, v1]));
+    const envelope = new Envelope(wasmAead, same, seeds);
+    const v2sealed = await envelope.encrypt("t1", "token", "secret");
+    expect(sealedVersion(v2sealed)).toBe(2);
+    const v1sealed = await new Envelope(wasmAead, masters, seeds).encrypt("t1", "token", "secret");
+    await expect(envelope.decrypt("t1", "token", v2sealed.replace(/^v2\./, "v1."))).rejects.toThrow(
+      "decryption failed",
+    );
+    await expect(envelope.decrypt("t1", "token", v1sealed.replace(/^v1\./, "v2."))).rejects.toThrow(
+      "decryption failed",
+    );
+    expect(await envelope.decryptText("t1", "token", v1sealed)).toBe("secret");
+  });
+
+  it("binds the tenant beyond its seed: tenants with one seed, and ids whose tenant and field run together", async () => {
+    // Were the seed all that told tenants apart, a seed source that answered two tenants alike (a
+    // bug, a restore) would open one's values as the other's. The tenant id is in the data key's
+    // derivation too, so the associated data's run-together pair (t1 + "x\0y", "t1\0x" + "y") differs.
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const envelope = new Envelope(wasmAead, masters, { seed: async () => seed });
+    const stored = await envelope.encrypt("t1", "token", "secret");
+    await expect(envelope.decrypt("t2", "token", stored)).rejects.toThrow("decryption failed");
+    const joined = await envelope.encrypt("t1", "x\u0000y", "secret");
+    await expect(envelope.decrypt("t1\u0000x", "y", joined)).rejects.toThrow("decryption failed");
+    expect(await envelope.decryptText("t1", "x\u0000y", joined)).toBe("secret");
+  });
+
+  it("names no key, seed or plaintext when a value does not open: not in its error, nor in the lines logged", async () => {
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const seeds: TenantSeeds = { seed: async (t) => (t === "gone" ? null : seed) };
+    const envelope = new Envelope(wasmAead, masters, seeds);
+    const plaintext = "plaintext-5550100";
+    const stored = await envelope.encrypt("t1", "token", plaintext);
+    const lines: unknown[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(...args));
+    }
+    const errors: unknown[] = [];
+    const refused = async (tenant: string, field: string, value: string) =>
+      errors.push(
+        await envelope.decrypt(tenant, field, value).then(
+          () => "opened",
+          (e: unknown) => e,
+        ),
+      );
+    try {
+      await refused("t1", "other", stored);
+      await refused("gone", "token", stored);
+      await refused("t1", "token", stored.replace(/^v1\./, "v9."));
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(errors).not.toContain("opened");
+    expect(lines.length).toBeGreaterThan(0);
+    const said = JSON.stringify([
+      ...errors.map((e) => (e instanceof Error ? [e.message, e.stack, String(e.cause)] : e)),
+      ...lines.map(String),
+    ]);
+    for (const secret of [v1.key, base64UrlEncode(seed), plaintext]) expect(said).not.toContain(secret);
+  });
+
+  it("refuses ENCRYPTION_KEYS of any wrong shape without quoting it", () => {
+    const secret = v1.key;
+    for (const value of [
+      JSON.stringify({ version: 1, key: secret }),
+      JSON.stringify([{ version: secret, key: secret }]),
+      JSON.stringify([{ version: 1, key: { secret } }]),
+      JSON.stringify([{ version: 1, key: [secret] }]),
+      JSON.stringify([{ version: 1, key: `${secret}=` }]),
+      JSON.stringify([{ version: 1.5, key: secret }]),
+      JSON.stringify([secret]),
+      `[{"version":1,"key":"${secret}"`,
+      secret,
+    ]) {
+      let thrown: unknown;
+      try {
+        parseMasterKeys(value);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, value).toBeInstanceOf(Error);
+      expect(String(thrown), value).toMatch(/^Error: ENCRYPTION_KEYS /);
+      expect(String(thrown), value).not.toContain(secret);
+    }
   });
 });
