@@ -7,7 +7,7 @@ import { findMember, memberOf } from "../../src/kernel/auth/member-directory";
 import type { JobDef, ModuleDef } from "../../src/kernel/modules/types";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { modules } from "../../src/modules";
-import { runJobNamed, testApp, testRuntime } from "../helpers";
+import { expectProblem, runJobNamed, testApp, testRuntime } from "../helpers";
 import { call, newTenant, newUser } from "../identity/helpers";
 
 /** The platform's modules with no member lookup: identity without `auth.members`. */
@@ -109,5 +109,37 @@ describe("memberOf, in a route", () => {
     const { fetch: bare } = testApp([...withoutMembers, tickets()]);
     const res = await bare(`/api/v1/tickets/assignees/${u.id}`, { headers: { "x-tenant": a.slug } });
     expect(await res.json()).toEqual({ found: false });
+  });
+});
+
+describe("memberOf, under a caller's crafted request", () => {
+  it("looks where the request's tenant is, whatever the caller names, and answers crafted ids as unknown ones", async () => {
+    const { fetch } = testApp([...modules, tickets()]);
+    const a = await newTenant("member-xa");
+    const b = await newTenant("member-xb");
+    const [ua, ub] = [await newUser(a.slug), await newUser(b.slug)];
+    const ask = (id: string, headers: Record<string, string>) =>
+      fetch(`/api/v1/tickets/assignees/${encodeURIComponent(id)}`, { headers });
+    // A's key asking for B's user, in its own tenant or claiming B's: never B's member.
+    const own = await ask(ub.id, { authorization: `Bearer ${a.adminKey}` });
+    expect(await own.json()).toEqual({ found: false });
+    const claimed = await ask(ub.id, { authorization: `Bearer ${a.adminKey}`, "x-tenant": b.slug });
+    expect(JSON.stringify(await expectProblem(claimed, 403, "tenant_mismatch"))).not.toContain(ub.id);
+    expect(await (await ask(ua.id, { authorization: `Bearer ${a.adminKey}` })).json()).toMatchObject({ id: ua.id });
+    // No tenant named: the contract's 400, not a lookup somewhere.
+    await expectProblem(await ask(ua.id, {}), 400, "tenant_required");
+    // Ids a client may craft: another tenant's with a separator, a NUL, non-ASCII, too long. Unknown, never a 500.
+    for (const id of [
+      `${b.id}/${ub.id}`,
+      `${ub.id}\u0000`,
+      "../users",
+      "\u00e9\u{1F600}",
+      "x".repeat(65),
+      "x".repeat(4000),
+    ]) {
+      const res = await ask(id, { "x-tenant": a.slug });
+      expect(res.status, id).toBe(200);
+      expect(await res.json(), id).toEqual({ found: false });
+    }
   });
 });
