@@ -278,4 +278,22 @@ describe("a module's own rate-limit policy", () => {
     expect(await policyOn({ "tickets.open": { tenant_override: false } })).toEqual({ q: 3, w: 3600 });
     expect(await policyOn({ "tickets.open": { max_limit: 5 } })).toEqual({ q: 5, w: 3600 });
   });
+
+  it("keeps a saved limit under a lowered max_limit when its period is too short to hold one request of it", async () => {
+    // 1 per 360 s is the 10-an-hour ceiling; lowered to 5 an hour, 360 s holds half a request.
+    // The floor of 1 lifted that half to a whole one: 10 an hour, twice what the operator allows.
+    const t = await newTenant("tk-short");
+    const saved = await platform().call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { rate_limits: { "tickets.open": { limit: 1, period_s: 360 } } },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const ada = await newUser(t.slug);
+    const res = await open(platform({ "tickets.open": { max_limit: 5 } }).call, ada.access_token);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const policy = parseList(res.headers.get("ratelimit-policy"))["tickets.open"];
+    expect((policy?.q ?? 0) / (policy?.w ?? 1)).toBeLessThanOrEqual(5 / 3600);
+    expect(policy).toEqual({ q: 5, w: 3600 });
+  });
 });

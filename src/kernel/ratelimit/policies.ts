@@ -339,10 +339,15 @@ export function effectivePolicy(
     policy = { ...policy, limit: planLimit, max_limit: planLimit };
   }
   if (override && policy.tenant_override) {
+    // A period too short to hold one request of the ceiling (a value saved before `max_limit` was
+    // lowered) takes the ceiling at the policy's own period: the floor of 1 below would otherwise
+    // lift it above the ceiling (1 per 360 s saved under 10 an hour is 10 an hour under 5).
+    const own =
+      maxLimitFor(policy, override.period_s) >= 1 ? override : { limit: policy.max_limit, period_s: policy.period_s };
     // The floor applies here too, not only when saved: a value saved before it existed is lifted.
-    const min = floorFor(name, override.period_s);
-    const limit = Math.max(min, Math.min(override.limit, maxLimitFor(policy, override.period_s)));
-    policy = { ...policy, limit, period_s: override.period_s, burst: Math.min(policy.burst, limit) };
+    const min = floorFor(name, own.period_s);
+    const limit = Math.max(min, Math.min(own.limit, maxLimitFor(policy, own.period_s)));
+    policy = { ...policy, limit, period_s: own.period_s, burst: Math.min(policy.burst, limit) };
   }
   return policy;
 }
