@@ -65,7 +65,8 @@ function envelopeFrom(env: Env, keys: string | undefined, clock: Clock, seeds: T
  * ENCRYPTION_KEYS throws a message that never holds key material.
  *
  * @example
- * const text = await tenantEnvelopeOf(rt).decryptText(event.tenant_id, "tickets.comment.text", event.data.text);
+ * // The field names the record too (docs/modules.md), so a ciphertext copied to another comment does not open.
+ * const text = await tenantEnvelopeOf(rt).decryptText(event.tenant_id, `tickets.comment.text/${event.data.comment_id}`, event.data.text);
  */
 export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
   return envelopeFrom(runtime.env, runtime.config.encryptionKeys, runtime.clock, tenantSeedSource(runtime.modules));
@@ -78,7 +79,7 @@ export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
  * `TenantEnvelopeUnavailable`, a 500.
  *
  * @example
- * const sealed = await tenantEnvelopeOfRequest(c).encrypt(tenant.id, "tickets.comment.text", body.text);
+ * const sealed = await tenantEnvelopeOfRequest(c).encrypt(tenantOf(c).id, `tickets.comment.text/${commentId}`, body.text);
  */
 export function tenantEnvelopeOfRequest(c: Context<AppEnv>): Envelope {
   const keys = c.get("config").encryptionKeys;
