@@ -43,6 +43,12 @@ describe("membersWithRole", () => {
     });
     expect(found.find((m) => m.id === away.id)?.status).toBe("suspended");
     expect(found.every((m) => m.roles.some((r) => r === "owner" || r === "admin"))).toBe(true);
+
+    // A deleted admin is gone from it at once, as findMember answers null for them.
+    expect((await call(`/api/v1/users/${admin.id}`, { token: t.adminKey, method: "DELETE" })).status).toBe(204);
+    const after = (await membersWithRole(testRuntime(), t.id, ["owner", "admin"])).map((m) => m.id);
+    expect(after).toContain(away.id);
+    expect(after).not.toContain(admin.id);
   });
 
   it("stops at max, and answers none for another tenant's roles, an unknown tenant, no roles or no lookup", async () => {
