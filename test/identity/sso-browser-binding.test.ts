@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/kernel/config";
+import { sealerFor } from "../../src/kernel/crypto/tenant-envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { browserTagOf, SSO_BROWSER_COOKIE } from "../../src/modules/identity/sso/browser-binding";
 import { type PendingSignIn, providerTag, sealState, spentIdOf } from "../../src/modules/identity/sso/state";
@@ -38,7 +39,10 @@ async function stateFor(tenantId: string, browser: string | null, seed = crypto.
     browser,
   };
   const envelope = keyedEnvelope(encryptionKeys(), p.clock);
-  return { state: await sealState(envelope, tenantId, await providerTag(ISSUER, "plinth"), pending), pending };
+  return {
+    state: await sealState(sealerFor(envelope, tenantId), await providerTag(ISSUER, "plinth"), pending),
+    pending,
+  };
 }
 
 const callback = (slug: string, state: string, cookie?: string) =>

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, parseMasterKeys } from "../../src/kernel/crypto/envelope";
+import { sealerFor } from "../../src/kernel/crypto/tenant-envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { MAX_SPENT_STATES } from "../../src/modules/identity/directory/sso";
 import {
@@ -50,37 +51,39 @@ const pending = (): PendingSignIn => ({
 describe("a sign-in under way, sealed into its state", () => {
   it("opens only for its tenant and provider, unaltered, unexpired, with its app redirect still allowed", async () => {
     const provider = await providerTag("https://login.example.com", "plinth");
-    const state = await sealState(envelope(), "tenant-a", provider, pending());
+    const state = await sealState(sealerFor(envelope(), "tenant-a"), provider, pending());
     expect(state.length).toBeLessThanOrEqual(MAX_STATE_LENGTH);
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
-    expect(await openState(envelope(), "tenant-a", state, expect_)).toEqual(pending());
+    expect(await openState(sealerFor(envelope(), "tenant-a"), state, expect_)).toEqual(pending());
 
     // Another tenant's callback, an altered state, a forged one: none opens.
-    expect(await openState(envelope(), "tenant-b", state, expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-b"), state, expect_)).toBeNull();
     // The character before the last, always changed (the last may carry only padding bits).
     const altered = `${state.slice(0, -2)}${state.at(-2) === "A" ? "B" : "A"}${state.slice(-1)}`;
     expect(altered).not.toBe(state);
-    expect(await openState(envelope(), "tenant-a", altered, expect_)).toBeNull();
-    expect(await openState(envelope(), "tenant-a", "forged-state", expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-a"), altered, expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-a"), "forged-state", expect_)).toBeNull();
     // The provider replaced (issuer or client), the app redirect removed since, or expired: refused.
     const other = await providerTag("https://login.example.com", "another-client");
-    expect(await openState(envelope(), "tenant-a", state, { ...expect_, provider: other })).toBeNull();
-    expect(await openState(envelope(), "tenant-a", state, { ...expect_, appRedirects: [] })).toBeNull();
-    expect(await openState(envelope(), "tenant-a", state, { ...expect_, now: isoIn(600_000) })).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, provider: other })).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, appRedirects: [] })).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, now: isoIn(600_000) })).toBeNull();
   });
 
   it("a tenant whose key material is gone refuses the state; a directory that does not answer is an outage, not a bad state", async () => {
     const provider = await providerTag("https://login.example.com", "plinth");
-    const state = await sealState(envelope(), "tenant-c", provider, pending());
+    const state = await sealState(sealerFor(envelope(), "tenant-c"), provider, pending());
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
     const shredded = new Envelope(wasmAead, parseMasterKeys(KEYS), { seed: async () => null });
-    expect(await openState(shredded, "tenant-c", state, expect_)).toBeNull();
+    expect(await openState(sealerFor(shredded, "tenant-c"), state, expect_)).toBeNull();
     const down = new Envelope(wasmAead, parseMasterKeys(KEYS), {
       seed: async () => {
         throw new Error("the directory did not answer");
       },
     });
-    await expect(openState(down, "tenant-c", state, expect_)).rejects.toThrow("the directory did not answer");
+    await expect(openState(sealerFor(down, "tenant-c"), state, expect_)).rejects.toThrow(
+      "the directory did not answer",
+    );
   });
 
   it("a state sealed before sign-ins were bound to browsers (no binding field) does not open", async () => {
@@ -89,9 +92,9 @@ describe("a sign-in under way, sealed into its state", () => {
     const unbound = { s: "s".repeat(43), e: isoIn(600_000), p: provider, r: null, u: null, h: null, f: false };
     const state = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify(unbound));
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [] };
-    expect(await openState(envelope(), "tenant-d", state, expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), "tenant-d"), state, expect_)).toBeNull();
     const bound = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify({ ...unbound, b: null }));
-    expect(await openState(envelope(), "tenant-d", bound, expect_)).toMatchObject({ browser: null });
+    expect(await openState(sealerFor(envelope(), "tenant-d"), bound, expect_)).toMatchObject({ browser: null });
   });
 
   it("carries one secret: the PKCE verifier, from which the nonce is derived", async () => {

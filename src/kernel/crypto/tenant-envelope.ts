@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { tenantOf } from "../auth/guards";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
@@ -73,20 +74,47 @@ export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
 }
 
 /**
- * The tenant envelope for a route, from the request's config, clock and the seed source `init`
- * put on the context. Without ENCRYPTION_KEYS the client is told `503 unavailable` naming the
- * variable (as other sealing routes are); without a seed source it is a build's bug: it throws
- * `TenantEnvelopeUnavailable`, a 500.
+ * The tenant envelope bound to one tenant: what a route gets, so that nothing a request carries
+ * (a path parameter, a body field) can name the tenant a value is sealed for or opened as, as
+ * `memberOf(c, userId)` looks in the request's tenant only. Code with no request, which serves
+ * many tenants, takes the unbound `Envelope` from `tenantEnvelopeOf(runtime)`.
+ */
+export interface TenantSealer {
+  /** The tenant every value is sealed for and opened as. */
+  readonly tenantId: string;
+  /** Seals `plaintext` as this tenant's `field` (name the record in it: docs/modules.md). */
+  encrypt(field: string, plaintext: Uint8Array | string): Promise<string>;
+  /** Opens this tenant's `field`; throws as `Envelope.decrypt` does (moved, tampered, shredded). */
+  decrypt(field: string, stored: string): Promise<Uint8Array>;
+  /** `decrypt` as UTF-8 text. */
+  decryptText(field: string, stored: string): Promise<string>;
+}
+
+/** `envelope` bound to `tenantId` (a route's is bound to the request's tenant by `tenantEnvelopeOfRequest`). */
+export const sealerFor = (envelope: Envelope, tenantId: string): TenantSealer => ({
+  tenantId,
+  encrypt: (field, plaintext) => envelope.encrypt(tenantId, field, plaintext),
+  decrypt: (field, stored) => envelope.decrypt(tenantId, field, stored),
+  decryptText: (field, stored) => envelope.decryptText(tenantId, field, stored),
+});
+
+/**
+ * The tenant envelope for a route, bound to the request's tenant (`tenantOf(c)`: 400
+ * `tenant_required` on a request without one), from the request's config, clock and the seed
+ * source `init` put on the context. Without ENCRYPTION_KEYS the client is told `503 unavailable`
+ * naming the variable (as other sealing routes are); without a seed source it is a build's bug: it
+ * throws `TenantEnvelopeUnavailable`, a 500.
  *
  * @example
- * const sealed = await tenantEnvelopeOfRequest(c).encrypt(tenantOf(c).id, `tickets.comment.text/${commentId}`, body.text);
+ * const sealed = await tenantEnvelopeOfRequest(c).encrypt(`tickets.comment.text/${commentId}`, body.text);
  */
-export function tenantEnvelopeOfRequest(c: Context<AppEnv>): Envelope {
+export function tenantEnvelopeOfRequest(c: Context<AppEnv>): TenantSealer {
+  const tenantId = tenantOf(c).id;
   const keys = c.get("config").encryptionKeys;
   if (!keys) {
     throw new AppError("unavailable", {
       detail: "this needs ENCRYPTION_KEYS (the master keys that seal tenant data); see docs/configuration.md",
     });
   }
-  return envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds"));
+  return sealerFor(envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds")), tenantId);
 }

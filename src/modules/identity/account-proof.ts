@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { tenantOf } from "../../kernel/auth/guards";
 import type { AppEnv } from "../../kernel/env";
 import { enforce } from "../../kernel/ratelimit/limiter";
 import { confirmCurrentPassword } from "./current-password";
@@ -55,5 +54,5 @@ export async function proveAccount(
     throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
   }
   await enforce(c, "two_factor", userId);
-  return proofFor(c, tenantOf(c).id, userId, secret.sealedSecret, presented);
+  return proofFor(c, userId, secret.sealedSecret, presented);
 }

@@ -119,12 +119,12 @@ function envelopeOf(c: Context<AppEnv>) {
 }
 
 /** Seals a user's TOTP secret with the tenant's envelope key. */
-export const sealTotpSecret = (c: Context<AppEnv>, tenantId: string, userId: string, secret: string) =>
-  envelopeOf(c).encrypt(tenantId, totpField(userId), secret);
+export const sealTotpSecret = (c: Context<AppEnv>, userId: string, secret: string) =>
+  envelopeOf(c).encrypt(totpField(userId), secret);
 
 /** Opens a user's sealed TOTP secret. */
-export const openTotpSecret = (c: Context<AppEnv>, tenantId: string, userId: string, sealed: string) =>
-  envelopeOf(c).decryptText(tenantId, totpField(userId), sealed);
+export const openTotpSecret = (c: Context<AppEnv>, userId: string, sealed: string) =>
+  envelopeOf(c).decryptText(totpField(userId), sealed);
 
 /**
  * What the directory checks for a proof: the time step a TOTP code matched
@@ -133,12 +133,11 @@ export const openTotpSecret = (c: Context<AppEnv>, tenantId: string, userId: str
  */
 export async function proofFor(
   c: Context<AppEnv>,
-  tenantId: string,
   userId: string,
   sealed: string,
   proof: Proof,
 ): Promise<DirectoryProof> {
   if (proof.recovery_code !== undefined) return { recoveryHash: await recoveryHash(proof.recovery_code) };
-  const secret = await openTotpSecret(c, tenantId, userId, sealed);
+  const secret = await openTotpSecret(c, userId, sealed);
   return { step: matchingStep(secret, proof.code ?? "", c.get("clock")) };
 }

@@ -187,7 +187,7 @@ export const webhookRoutes = createRouter()
     const url = allowedUrl(c, body.url);
     const id = newId(c.get("clock").now().getTime());
     const secret = newSigningSecret();
-    const sealed = await sealSecret(c, tenant.id, id, secret);
+    const sealed = await sealSecret(c, id, secret);
     const result = await registry(c.env, tenant.id).create({
       ctx: ctxOf(c),
       tenant_id: tenant.id,
@@ -270,7 +270,7 @@ export const webhookRoutes = createRouter()
     const tenant = tenantOf(c);
     await endpointOf(c, id);
     const secret = newSigningSecret();
-    const sealed = await sealSecret(c, tenant.id, id, secret);
+    const sealed = await sealSecret(c, id, secret);
     const result = await registry(c.env, tenant.id).rotate({
       ctx: ctxOf(c),
       tenant_id: tenant.id,

@@ -22,14 +22,14 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
  * plus the tenant's seed). Without ENCRYPTION_KEYS webhooks cannot keep
  * secrets: 503 naming the missing configuration, never a secret.
  */
-export async function sealSecret(c: Context<AppEnv>, tenantId: string, endpointId: string, secret: string) {
+export async function sealSecret(c: Context<AppEnv>, endpointId: string, secret: string) {
   const keys = c.get("config").encryptionKeys;
   if (!keys) {
     throw new AppError("unavailable", {
       detail: "webhooks need ENCRYPTION_KEYS (the master keys that seal signing secrets); see docs/configuration.md",
     });
   }
-  return tenantEnvelopeOfRequest(c).encrypt(tenantId, secretField(endpointId), secret);
+  return tenantEnvelopeOfRequest(c).encrypt(secretField(endpointId), secret);
 }
 
 /** What the endpoint actor opens secrets with: its env and clock, and the platform's modules (the seed source). */

@@ -67,7 +67,7 @@ export const ssoAdminRoutes = createRouter()
     });
     if (errors.length > 0) throw new AppError("validation_failed", { detail: errors[0]?.message, errors });
     const tenant = tenantOf(c);
-    const sealed = client_secret === undefined ? null : await sealClientSecret(c, tenant.id, client_secret);
+    const sealed = client_secret === undefined ? null : await sealClientSecret(c, client_secret);
     const result = await directory(c.env, tenant.id).putSso({
       ctx: ctxOf(c),
       config,

@@ -159,7 +159,7 @@ export const ssoRoutes = createRouter()
     // A state is sealed for the provider it began at: with none configured now, none opens.
     const stored = await dir.ssoProvider();
     if (!stored) throw badState();
-    const opened = await openState(ssoEnvelope(c), tenant.id, state, {
+    const opened = await openState(ssoEnvelope(c), state, {
       provider: await providerTag(stored.config.issuer, stored.config.client_id),
       now: isoNow(c.get("clock")),
       appRedirects: stored.config.app_redirect_uris,
@@ -205,7 +205,7 @@ async function signInWith(
   const { state, opened, stateHash, spent } = callback;
   const tenant = tenantOf(c);
   const deps = ssoDeps(c);
-  const client = clientOf(stored, await openClientSecret(c, tenant.id, stored.sealed_secret));
+  const client = clientOf(stored, await openClientSecret(c, stored.sealed_secret));
   let claims: oauth.IDToken;
   try {
     claims = await completeSignIn(client, deps, {

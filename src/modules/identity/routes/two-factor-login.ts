@@ -92,7 +92,7 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   if (!live) throw badChallenge();
   // Per user, whatever challenge carries the attempt: a new login does not buy new tries.
   const tried = await enforce(c, "two_factor", live.userId);
-  const proof = await proofFor(c, tenant.id, live.userId, live.sealedSecret, presented);
+  const proof = await proofFor(c, live.userId, live.sealedSecret, presented);
   const next = await newSecret("plr");
   const familyId = newId();
   const done = await dir.twoFactorComplete({

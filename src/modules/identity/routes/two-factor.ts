@@ -125,7 +125,7 @@ export const twoFactorRoutes = createRouter()
     const started = await dir.twoFactorBegin({
       ctx: ctxOf(c),
       userId: user.id,
-      sealedSecret: await sealTotpSecret(c, tenant.id, user.id, secret),
+      sealedSecret: await sealTotpSecret(c, user.id, secret),
     });
     if (!started.ok && started.error === "enabled") {
       throw identityError("two_factor_enabled", "two-factor is already on; disable it before enrolling again");
@@ -138,11 +138,11 @@ export const twoFactorRoutes = createRouter()
     return c.json({ secret, otpauth_uri: uri, ...TOTP_PARAMS }, 201);
   })
   .openapi(confirm, async (c) => {
-    const { user, tenant, dir } = me(c);
+    const { user, dir } = me(c);
     const tried = await enforce(c, "two_factor", user.id);
     const stored = await dir.twoFactorSecret(user.id);
     if (!stored || stored.enabled) throw wrongCode();
-    const proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, { code: c.req.valid("json").code });
+    const proof = await proofFor(c, user.id, stored.sealedSecret, { code: c.req.valid("json").code });
     const { codes, hashes } = await newRecoveryCodes();
     const step = "step" in proof ? proof.step : null;
     const result = await dir.twoFactorConfirm({ ctx: ctxOf(c), userId: user.id, step, recoveryHashes: hashes });
@@ -152,11 +152,11 @@ export const twoFactorRoutes = createRouter()
     return c.json({ enabled: true as const, recovery_codes: codes }, 200);
   })
   .openapi(disable, async (c) => {
-    const { user, tenant, dir } = me(c);
+    const { user, dir } = me(c);
     const tried = await enforce(c, "two_factor", user.id);
     const stored = await dir.twoFactorSecret(user.id);
     if (!stored?.enabled) throw wrongCode();
-    const proof = await proofFor(c, tenant.id, user.id, stored.sealedSecret, c.req.valid("json"));
+    const proof = await proofFor(c, user.id, stored.sealedSecret, c.req.valid("json"));
     const result = await dir.twoFactorDisable({ ctx: ctxOf(c), userId: user.id, proof });
     if (!result.ok) throw wrongCode();
     await refund(c, tried);

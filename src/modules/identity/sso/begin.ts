@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import * as oauth from "oauth4webapi";
-import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
@@ -79,21 +78,15 @@ export async function beginSignIn(
     proven = begun.value;
   }
   const seed = oauth.generateRandomCodeVerifier();
-  const tenantId = tenantOf(c).id;
-  const state = await sealState(
-    ssoEnvelope(c),
-    tenantId,
-    await providerTag(stored.config.issuer, stored.config.client_id),
-    {
-      seed,
-      expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
-      appRedirect,
-      linkUserId: link?.userId ?? null,
-      linkRecoveryHash: proven.recoveryHash,
-      linkSecondFactor: proven.secondFactor,
-      browser: options.browser,
-    },
-  );
+  const state = await sealState(ssoEnvelope(c), await providerTag(stored.config.issuer, stored.config.client_id), {
+    seed,
+    expiresAt: isoIn(c.get("clock"), STATE_TTL_MS),
+    appRedirect,
+    linkUserId: link?.userId ?? null,
+    linkRecoveryHash: proven.recoveryHash,
+    linkSecondFactor: proven.secondFactor,
+    browser: options.browser,
+  });
   try {
     return await authorizationUrl(clientOf(stored, ""), ssoDeps(c), {
       redirectUri: callbackUrl(c.req.url),

@@ -20,12 +20,12 @@ export function ssoEnvelope(c: Context<AppEnv>) {
 }
 
 /** Seals the provider's client secret with the tenant's envelope key. */
-export const sealClientSecret = (c: Context<AppEnv>, tenantId: string, secret: string): Promise<string> =>
-  ssoEnvelope(c).encrypt(tenantId, SSO_SECRET_FIELD, secret);
+export const sealClientSecret = (c: Context<AppEnv>, secret: string): Promise<string> =>
+  ssoEnvelope(c).encrypt(SSO_SECRET_FIELD, secret);
 
 /** Opens the sealed client secret (only for the token request). */
-export const openClientSecret = (c: Context<AppEnv>, tenantId: string, sealed: string): Promise<string> =>
-  ssoEnvelope(c).decryptText(tenantId, SSO_SECRET_FIELD, sealed);
+export const openClientSecret = (c: Context<AppEnv>, sealed: string): Promise<string> =>
+  ssoEnvelope(c).decryptText(SSO_SECRET_FIELD, sealed);
 
 /** The outbound rules for provider URLs: loopback http only in development and test, as webhooks have it. */
 export function ssoOutboundPolicy(c: Context<AppEnv>): OutboundPolicy {

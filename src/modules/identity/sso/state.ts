@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { base64UrlEncode, sha256Hex } from "../../../kernel/crypto";
-import { type Envelope, sealedVersion } from "../../../kernel/crypto/envelope";
+import { sealedVersion } from "../../../kernel/crypto/envelope";
+import type { TenantSealer } from "../../../kernel/crypto/tenant-envelope";
 import { unsealFailureReason } from "../../../kernel/crypto/unseal-failures";
 
 /**
@@ -81,13 +82,8 @@ export const spentIdOf = (seed: string): Promise<string> => sha256Hex(`plinth ss
 /** The nonce, derived from the seed (one-way), so the state carries one secret rather than two. */
 export const nonceOf = (seed: string): Promise<string> => tag("nonce", seed).then((t) => `n${t}`);
 
-/** Seals a sign-in under way for `tenantId` and the provider `provider` (providerTag) into a `state` value. */
-export async function sealState(
-  envelope: Envelope,
-  tenantId: string,
-  provider: string,
-  pending: PendingSignIn,
-): Promise<string> {
+/** Seals a sign-in under way for the sealer's tenant and the provider `provider` (providerTag) into a `state` value. */
+export async function sealState(envelope: TenantSealer, provider: string, pending: PendingSignIn): Promise<string> {
   const payload: z.infer<typeof Sealed> = {
     s: pending.seed,
     e: pending.expiresAt,
@@ -98,27 +94,26 @@ export async function sealState(
     f: pending.linkSecondFactor,
     b: pending.browser,
   };
-  const state = await envelope.encrypt(tenantId, SSO_STATE_FIELD, JSON.stringify(payload));
+  const state = await envelope.encrypt(SSO_STATE_FIELD, JSON.stringify(payload));
   if (state.length > MAX_STATE_LENGTH) throw new Error(`a sealed sign-in state of ${state.length} characters`);
   return state;
 }
 
 /**
- * Opens a `state` sealed for `tenantId`: null when it is not one (forged, altered, another tenant's,
+ * Opens a `state` sealed for the sealer's tenant: null when it is not one (forged, altered, another tenant's,
  * sealed under a key version or key material that is gone),
  * was begun for another provider, has expired at `now`, or names an app redirect the provider no
  * longer lists (`appRedirects`: an owner who removed one does not want tokens sent there).
  */
 export async function openState(
-  envelope: Envelope,
-  tenantId: string,
+  envelope: TenantSealer,
   state: string,
   expect: { provider: string; now: string; appRedirects: readonly string[] },
 ): Promise<PendingSignIn | null> {
   if (sealedVersion(state) === null) return null;
   let json: unknown;
   try {
-    json = JSON.parse(await envelope.decryptText(tenantId, SSO_STATE_FIELD, state));
+    json = JSON.parse(await envelope.decryptText(SSO_STATE_FIELD, state));
   } catch (error) {
     // A state that does not open is refused; a directory that did not answer (the tenant's seed) is
     // an outage, not a bad state, and stays one.
