@@ -1,6 +1,6 @@
 import type { Clock } from "../src/kernel/clock";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
-import type { ModuleDef } from "../src/kernel/modules/types";
+import type { EnvNeeds, ModuleDef } from "../src/kernel/modules/types";
 import type { Resolver } from "../src/kernel/outbound";
 import { breakerStatus } from "../src/kernel/resilience/breaker";
 import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
@@ -40,10 +40,12 @@ export function webhookEndpointObject(platform: {
   resolver: Resolver;
   sleeper?: Sleeper;
   modules: readonly ModuleDef[];
+  needs: EnvNeeds;
 }) {
   return class WebhookEndpoint extends EndpointDelivery implements RpcServer<Rpc> {
     protected readonly resolver = platform.resolver;
     protected readonly modules = platform.modules;
+    protected readonly needs = platform.needs;
     protected readonly sleeper = platform.sleeper ?? realSleeper;
 
     constructor(ctx: DurableObjectState, env: Env) {

@@ -220,7 +220,7 @@ export function createPlatform(options: AppOptions): Platform {
     migrationsCheck(options.migrations, options.migration_tables),
     readModelsCheck(options.migrations, options.migration_tables),
     queueCheck,
-    mailCheck,
+    mailCheck(needs),
     wasmCheck((input) => hash.blake2b(input)),
     sealedValuesCheck,
     signingKeysCheck,

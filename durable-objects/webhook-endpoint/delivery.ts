@@ -5,7 +5,7 @@ import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
 import { createLogger } from "../../src/kernel/log";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../../src/kernel/metrics/recorder";
-import type { ModuleDef } from "../../src/kernel/modules/types";
+import type { EnvNeeds, ModuleDef } from "../../src/kernel/modules/types";
 import type { Resolver } from "../../src/kernel/outbound";
 import { breakerAllow, breakerRecord } from "../../src/kernel/resilience/breaker";
 import type { Sleeper } from "../../src/kernel/resilience/sleep";
@@ -77,6 +77,8 @@ export abstract class EndpointDelivery extends Actor<Timer> {
   protected abstract readonly sleeper: Sleeper;
   /** The platform's modules: the one providing tenant seeds opens the signing secrets (kernel/crypto/tenant-envelope.ts). */
   protected abstract readonly modules: readonly ModuleDef[];
+  /** The platform's needs: the config the secrets are opened under is loaded with them, as the request path loads it. */
+  protected abstract readonly needs: EnvNeeds;
 
   protected override async onTimer(message: Timer): Promise<void> {
     if (message.kind === "deliver") return this.deliverHead();
@@ -130,7 +132,11 @@ export abstract class EndpointDelivery extends Actor<Timer> {
       }
       let secrets: string[];
       try {
-        secrets = await openSecrets({ env: this.env, clock: this.clock, modules: this.modules }, config, this.now());
+        secrets = await openSecrets(
+          { env: this.env, clock: this.clock, modules: this.modules, needs: this.needs },
+          config,
+          this.now(),
+        );
       } catch (error) {
         if (!(error instanceof KeyMaterialDestroyed)) throw error;
         this.transact(() => this.stop(config, "secret_unreadable"));
@@ -245,12 +251,12 @@ export abstract class EndpointDelivery extends Actor<Timer> {
 
   /** A logger at the configured LOG_LEVEL, for the info lines an operator may want (the class logger keeps warnings). */
   private configuredLog() {
-    const loaded = loadConfig(this.env);
+    const loaded = loadConfig(this.env, this.needs);
     return createLogger(loaded.ok ? loaded.config.logLevel : "warn", { component: "webhooks" });
   }
 
   private development(): boolean {
-    const loaded = loadConfig(this.env);
+    const loaded = loadConfig(this.env, this.needs);
     return loaded.ok && (loaded.config.environment === "development" || loaded.config.environment === "test");
   }
 

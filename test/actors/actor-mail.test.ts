@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { manualClock } from "../../src/kernel/clock";
+import { KERNEL_NEEDS } from "../../src/kernel/config";
 import { ConfigError } from "../../src/kernel/errors/config-error";
 import { objectNotifier } from "../../src/kernel/notify/notifier";
 import { mailTo, newTenant } from "../identity/helpers";
@@ -29,7 +30,7 @@ describe("mail from an actor's timer", () => {
     const broken = { ...env, ENCRYPTION_KEYS: "not-json-secret" };
     let error: unknown;
     try {
-      await objectNotifier(broken, manualClock("2030-01-01T00:00:00Z")).send({
+      await objectNotifier(broken, manualClock("2030-01-01T00:00:00Z"), KERNEL_NEEDS).send({
         tenantId: "t-x",
         to: "ada@example.com",
         kind: "test.mail",

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { Actor } from "../../src/kernel/actors";
-import { type Clock, settableClock } from "../../src/kernel/clock";
+import { settableClock } from "../../src/kernel/clock";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
+import type { PlatformParts } from "../../src/kernel/modules/types";
 import { objectNotifier } from "../../src/kernel/notify/notifier";
 import { renderMail } from "../../src/kernel/notify/template";
 
@@ -30,7 +31,7 @@ const Timer = z.object({ kind: z.literal("remind"), text: z.string(), mail: Mail
 /** The clock the test Worker's ClockProbe runs on: real time until a test sets it. */
 export const clockProbeClock = settableClock();
 
-export function clockProbeObject(platform: { clock: Clock }) {
+export function clockProbeObject(platform: Pick<PlatformParts, "clock" | "needs">) {
   return class ClockProbe extends Actor<z.infer<typeof Timer>> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
@@ -61,7 +62,7 @@ export function clockProbeObject(platform: { clock: Clock }) {
 
     protected override async onTimer(message: z.infer<typeof Timer>) {
       if (message.mail) {
-        await objectNotifier(this.env, this.clock).send({
+        await objectNotifier(this.env, this.clock, platform.needs).send({
           id: `clock-probe.${message.text}`,
           tenantId: message.mail.tenant_id,
           to: message.mail.to,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Actor } from "../../src/kernel/actors";
 import { type ManualClock, manualClock } from "../../src/kernel/clock";
-import { loadConfig } from "../../src/kernel/config";
+import { KERNEL_NEEDS, loadConfig } from "../../src/kernel/config";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
@@ -153,7 +153,7 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
    */
   async unseal(input: RpcArgs<Rpc, "unseal">) {
     const { sealed } = rpcArgs(ProbeRpc, "unseal", input);
-    const loaded = loadConfig(this.env);
+    const loaded = loadConfig(this.env, KERNEL_NEEDS);
     if (!loaded.ok || !loaded.config.encryptionKeys) throw new Error("the probe's env has no ENCRYPTION_KEYS");
     const envelope = new Envelope(wasmAead, parseMasterKeys(loaded.config.encryptionKeys), PROBE_SEEDS);
     return { opened: await envelope.decryptText(PROBE_SEALED.tenantId, PROBE_SEALED.field, sealed) };

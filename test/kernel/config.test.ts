@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { createPlatform } from "../../src/app";
-import { loadConfig, markOriginalEnv, parseConfig } from "../../src/kernel/config";
+import { KERNEL_NEEDS, loadConfig, markOriginalEnv, parseConfig } from "../../src/kernel/config";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { system } from "../../src/modules/system";
@@ -304,25 +304,25 @@ describe("OTEL_* (tracing)", () => {
 
     const original = { ...env };
     markOriginalEnv(original);
-    const first = loadConfig(wrap(original));
+    const first = loadConfig(wrap(original), KERNEL_NEEDS);
     expect(first.ok).toBe(true);
-    expect(loadConfig(wrap(original))).toBe(first);
-    expect(loadConfig(original)).toBe(first);
+    expect(loadConfig(wrap(original), KERNEL_NEEDS)).toBe(first);
+    expect(loadConfig(original, KERNEL_NEEDS)).toBe(first);
     expect(reads).toEqual([]);
     // The mark is no variable: spreads, entries and config issues never see it.
     expect(Object.getOwnPropertySymbols({ ...original })).toEqual([]);
     expect(Object.keys(original).sort()).toEqual(Object.keys(env).sort());
     markOriginalEnv(original); // marking twice changes nothing
-    expect(loadConfig(wrap(original))).toBe(first);
+    expect(loadConfig(wrap(original), KERNEL_NEEDS)).toBe(first);
 
     // Unmarked, every wrapper is a new key: parsed again, each binding read through it.
     const unmarked = { ...env };
-    const a = loadConfig(wrap(unmarked));
-    expect(loadConfig(wrap(unmarked))).not.toBe(a);
+    const a = loadConfig(wrap(unmarked), KERNEL_NEEDS);
+    expect(loadConfig(wrap(unmarked), KERNEL_NEEDS)).not.toBe(a);
     expect(reads).toContain("DB");
     // A frozen env cannot carry the mark and is keyed as it comes.
     const frozen = Object.freeze({ ...env });
     markOriginalEnv(frozen);
-    expect(loadConfig(frozen)).toBe(loadConfig(frozen));
+    expect(loadConfig(frozen, KERNEL_NEEDS)).toBe(loadConfig(frozen, KERNEL_NEEDS));
   });
 });

@@ -2,7 +2,7 @@
 // once per isolate, from the env behind it, not once per request through it.
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type ConfigResult, loadConfig } from "../../src/kernel/config";
+import { type ConfigResult, KERNEL_NEEDS, loadConfig } from "../../src/kernel/config";
 import { tracingFor } from "../../src/kernel/telemetry/instrument";
 
 describe("the config cache under tracing", () => {
@@ -10,7 +10,7 @@ describe("the config cache under tracing", () => {
     const seen: { env: Env; config: ConfigResult }[] = [];
     const traced = tracingFor(env).handler<ExportedHandler<Env>>({
       async fetch(_request, wrapped) {
-        seen.push({ env: wrapped, config: loadConfig(wrapped) });
+        seen.push({ env: wrapped, config: loadConfig(wrapped, KERNEL_NEEDS) });
         return new Response("ok");
       },
     });
@@ -30,7 +30,7 @@ describe("the config cache under tracing", () => {
     expect(seen[0]?.env === runtimeEnv).toBe(false);
     expect(seen[1]?.env === seen[0]?.env).toBe(false);
     // ... and each got the one config of the env behind its wrapper.
-    const config = loadConfig(runtimeEnv);
+    const config = loadConfig(runtimeEnv, KERNEL_NEEDS);
     expect(config.ok).toBe(true);
     for (const s of seen) expect(s.config).toBe(config);
   });

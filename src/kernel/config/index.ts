@@ -309,8 +309,13 @@ function originalEnv(env: object): object {
 /**
  * {@link parseConfig}, memoised per env object and needs. The config holds values, never
  * binding objects, so it is parsed from the original env behind a marked wrapper.
+ *
+ * `needs` is the platform's (`PlatformParts.needs`), wherever the config is loaded: the request
+ * path, a queue batch, a job, a Durable Object built over the platform (an actor's mail, the
+ * webhook endpoint's secrets). With other needs the same env is judged another way: a module's
+ * variable unchecked, or `RATE_LIMITS` naming a module's policy refused here and taken there.
  */
-export function loadConfig(env: Env, needs: EnvNeeds = KERNEL_NEEDS): ConfigResult {
+export function loadConfig(env: Env, needs: EnvNeeds): ConfigResult {
   const original = originalEnv(env);
   let byNeeds = cache.get(original);
   if (!byNeeds) {

@@ -4,6 +4,7 @@ import { type Config, type ConfigIssue, loadConfig } from "../config";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { ConfigError } from "../errors/config-error";
+import type { EnvNeeds } from "../modules/types";
 import { type EnqueueRetry, enqueueMail } from "./enqueue";
 import { MailMessageSchema, mailEnvelope, toMessage } from "./message";
 import type { MailContent } from "./template";
@@ -115,20 +116,23 @@ export class MailConfigInvalid extends ConfigError {
 /**
  * {@link notifierOf} inside a Durable Object (an actor's timer or message), where no request,
  * subscriber or job hands one over: the object's `env` (its MAIL queue, its ENCRYPTION_KEYS,
- * parsed once per isolate) and the clock its class is built over. Throws {@link MailConfigInvalid}
- * when the env does not parse, so the timer is retried once an operator fixes it. The send is
- * tried once: a timer whose handler throws is retried by the actor's supervision, which a retry
- * loop here would only hold up (pass a stable mail `id`).
+ * parsed once per isolate with the platform's `needs`, so a deployment the request path refuses,
+ * a `RATE_LIMITS` naming a policy no module declares among it, sends no mail either) and the clock
+ * its class is built over (the class is built over the platform: `Pick<PlatformParts, "clock" |
+ * "needs">`). Throws {@link MailConfigInvalid} when the env does not parse, so the timer is
+ * retried once an operator fixes it. The send is tried once: a timer whose handler throws is
+ * retried by the actor's supervision, which a retry loop here would only hold up (pass a stable
+ * mail `id`).
  *
  * @example
  * protected override async onTimer(m: Timer) {
- *   await objectNotifier(this.env, this.clock).send({ id: `reminder.${m.id}`, tenantId, to, kind: "reminders.due", ...reminderMail(…) });
+ *   await objectNotifier(this.env, this.clock, platform.needs).send({ id: `reminder.${m.id}`, tenantId, to, kind: "reminders.due", ...reminderMail(…) });
  * }
  */
-export function objectNotifier(env: Env, clock: Clock): Notifier {
+export function objectNotifier(env: Env, clock: Clock, needs: EnvNeeds): Notifier {
   return {
     async send(mail) {
-      const loaded = loadConfig(env);
+      const loaded = loadConfig(env, needs);
       if (!loaded.ok) throw new MailConfigInvalid(loaded.issues);
       await queueNotifier(env.MAIL, loaded.config, clock).send(mail);
     },

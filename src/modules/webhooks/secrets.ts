@@ -4,7 +4,7 @@ import { loadConfig } from "../../kernel/config";
 import { tenantEnvelopeOf, tenantEnvelopeOfRequest } from "../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
-import type { ModuleDef } from "../../kernel/modules/types";
+import type { EnvNeeds, ModuleDef } from "../../kernel/modules/types";
 import type { EndpointConfig } from "./contract";
 import { liveSecrets } from "./endpoints-table";
 
@@ -32,11 +32,16 @@ export async function sealSecret(c: Context<AppEnv>, endpointId: string, secret:
   return tenantEnvelopeOfRequest(c).encrypt(secretField(endpointId), secret);
 }
 
-/** What the endpoint actor opens secrets with: its env and clock, and the platform's modules (the seed source). */
+/**
+ * What the endpoint actor opens secrets with: its env and clock, the platform's modules (the seed
+ * source) and its needs, which the config is loaded with as the request path loads it (a
+ * `RATE_LIMITS` the request path refuses signs nothing either).
+ */
 export interface SecretOpener {
   env: Env;
   clock: Clock;
   modules: readonly ModuleDef[];
+  needs: EnvNeeds;
 }
 
 /**
@@ -45,11 +50,11 @@ export interface SecretOpener {
  * arrived since). Throws naming the configuration that is missing or invalid (names only).
  */
 export async function openSecrets(
-  { env, clock, modules }: SecretOpener,
+  { env, clock, modules, needs }: SecretOpener,
   config: EndpointConfig,
   now: number,
 ): Promise<string[]> {
-  const keys = loadConfig(env);
+  const keys = loadConfig(env, needs);
   if (!keys.ok) {
     const names = [...new Set(keys.issues.map((i) => i.variable))].join(", ");
     throw new Error(`the configuration is invalid (${names}): webhook secrets cannot be opened`);
