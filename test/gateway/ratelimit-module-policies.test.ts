@@ -7,9 +7,9 @@ import { env } from "cloudflare:workers";
 import { type BareItem, parseList as parseSfList } from "structured-headers";
 import { describe, expect, it, vi } from "vitest";
 import { principalOf } from "../../src/kernel/auth/guards";
-import { parseConfig } from "../../src/kernel/config";
+import { KERNEL_NEEDS, parseConfig } from "../../src/kernel/config";
 import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/registry";
-import type { ModuleDef } from "../../src/kernel/modules/types";
+import type { EnvNeeds, ModuleDef } from "../../src/kernel/modules/types";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { enforce } from "../../src/kernel/ratelimit/limiter";
 import type { Policy } from "../../src/kernel/ratelimit/policies";
@@ -114,13 +114,19 @@ describe("a module's own rate-limit policy", () => {
     }
   });
 
-  it("passes a module's name over where the config is loaded without the module list, and still refuses others", () => {
-    // A Durable Object loading the config for its mail has no registry: it must not refuse the
-    // deployment's RATE_LIMITS for a module's policy, which the request path checks.
-    const withNames = (limits: Record<string, unknown>) => parseConfig({ ...env, RATE_LIMITS: JSON.stringify(limits) });
-    expect(withNames({ "tickets.open": { limit: 1 } }).ok).toBe(true);
-    expect(withNames({ "tickets.open": { limit: 0 } }).ok).toBe(false);
-    expect(withNames({ bogus: { limit: 1 } }).ok).toBe(false);
+  it("takes a module's name only where the needs declare it: the kernel's needs alone refuse it", () => {
+    // One way: every caller loads the config with the platform's needs (off the request path too:
+    // ratelimit-module-policies-off-path.test.ts), so no caller passes a module-shaped name over.
+    const withNames = (limits: Record<string, unknown>, needs?: EnvNeeds) =>
+      parseConfig({ ...env, RATE_LIMITS: JSON.stringify(limits) }, needs);
+    const declaring: EnvNeeds = { ...KERNEL_NEEDS, ratePolicies: { "tickets.open": OPEN } };
+    expect(withNames({ "tickets.open": { limit: 1 } }, declaring).ok).toBe(true);
+    expect(withNames({ "tickets.open": { limit: 1 } })).toEqual({
+      ok: false,
+      issues: [{ variable: "RATE_LIMITS", message: expect.stringContaining("may name only these policies") }],
+    });
+    expect(withNames({ "tickets.open": { limit: 0 } }, declaring).ok).toBe(false);
+    expect(withNames({ bogus: { limit: 1 } }, declaring).ok).toBe(false);
   });
 
   it("takes a tenant's own limit up to max_limit and refuses one above it", async () => {

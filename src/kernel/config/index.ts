@@ -64,8 +64,8 @@ export const KERNEL_BINDINGS: Readonly<Record<string, BindingKind>> = {
   JOB_RUNNER: "durable_object",
 };
 
-/** What the kernel alone requires of the env: its bindings and no module variables. */
-export const KERNEL_NEEDS: EnvNeeds = { bindings: KERNEL_BINDINGS, variables: {} };
+/** What the kernel alone requires of the env: its bindings, no module variables and no module policies. */
+export const KERNEL_NEEDS: EnvNeeds = { bindings: KERNEL_BINDINGS, variables: {}, ratePolicies: {} };
 
 /**
  * The Worker's environment as plinth reads it. Parsed once per isolate and env
@@ -242,7 +242,7 @@ export function parseConfig(env: Record<string, unknown>, needs: EnvNeeds = KERN
   const rateLimits = ConfigSchema.shape.RATE_LIMITS.safeParse(env.RATE_LIMITS);
   if (rateLimits.success && rateLimits.data && unknownOverrides(rateLimits.data, needs.ratePolicies)) {
     // Names the policies there are, not the one given: messages name expectations, never inputs.
-    const names = [...Object.keys(DEFAULT_POLICIES), ...Object.keys(needs.ratePolicies ?? {})];
+    const names = [...Object.keys(DEFAULT_POLICIES), ...Object.keys(needs.ratePolicies)];
     issues.push({ variable: "RATE_LIMITS", message: `may name only these policies: ${names.join(", ")}` });
   }
   if (!parsed.success || !mail?.ok || !readModels?.ok || issues.length > 0) return { ok: false, issues };

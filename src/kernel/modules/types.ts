@@ -175,10 +175,11 @@ export interface EnvNeeds {
   variables: Readonly<Record<string, ZodType>>;
   /**
    * The registered modules' rate-limit policies (`rate_limits`), which `RATE_LIMITS` may name
-   * besides the kernel's. Absent where the module list is not at hand (a Durable Object loading
-   * the config for mail): a module's name in `RATE_LIMITS` is then passed over, not refused.
+   * besides the kernel's; any other name is refused. Every caller loads the config with the
+   * platform's needs (a Durable Object too: it is built over the platform), so no caller judges
+   * a module's name otherwise.
    */
-  ratePolicies?: Readonly<Record<string, Policy>>;
+  ratePolicies: Readonly<Record<string, Policy>>;
 }
 
 /** The kinds of binding a module can require; checked when the config is loaded. */

@@ -275,16 +275,9 @@ export const PLANS = Object.keys(PLAN_TENANT_LIMITS) as [Plan, ...Plan[]];
 export const PolicyOverridesSchema = z.record(z.string(), PolicySchema.partial());
 export type PolicyOverrides = Partial<Record<PolicyName, Partial<Policy>>>;
 
-/**
- * Whether `overrides` names a policy that is neither the kernel's nor one of `declared` (the
- * registered modules'). Without `declared` (a caller that holds no module list, as a Durable
- * Object loading the config for its mail) a module's name is passed over: the request path,
- * which holds the list, refuses it.
- */
-export function unknownOverrides(overrides: PolicyOverrides, declared: Readonly<Record<string, Policy>> | undefined) {
-  return Object.keys(overrides).some(
-    (name) => !isKernelPolicy(name) && (declared === undefined ? !name.includes(".") : !Object.hasOwn(declared, name)),
-  );
+/** Whether `overrides` names a policy that is neither the kernel's nor one of `declared` (the registered modules'). */
+export function unknownOverrides(overrides: PolicyOverrides, declared: Readonly<Record<string, Policy>>) {
+  return Object.keys(overrides).some((name) => !isKernelPolicy(name) && !Object.hasOwn(declared, name));
 }
 
 /** The platform's policies: the defaults and the modules' `declared` ones, with `RATE_LIMITS` applied. */
@@ -295,7 +288,7 @@ export function platformPolicies(
   const out: Record<string, Policy> = { ...declared, ...DEFAULT_POLICIES };
   for (const [name, partial] of Object.entries(overrides)) {
     const base = out[name];
-    // A name no policy has was refused by the config check, or is a module's a caller without the list passes over.
+    // A name no policy has was refused by the config check before this runs.
     if (base) out[name] = PolicySchema.parse({ ...base, ...partial });
   }
   return out as Policies;
