@@ -12,7 +12,7 @@ import { ModuleRegistryError, resolveModules } from "../../src/kernel/modules/re
 import type { EnvNeeds, ModuleDef } from "../../src/kernel/modules/types";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { enforce } from "../../src/kernel/ratelimit/limiter";
-import type { Policy } from "../../src/kernel/ratelimit/policies";
+import { type Policy, policiesOff } from "../../src/kernel/ratelimit/policies";
 import { modules } from "../../src/modules";
 import { expectProblem, testApp } from "../helpers";
 import { callerOf, newTenant, newUser } from "../identity/helpers";
@@ -127,6 +127,20 @@ describe("a module's own rate-limit policy", () => {
     });
     expect(withNames({ "tickets.open": { limit: 0 } }, declaring).ok).toBe(false);
     expect(withNames({ bogus: { limit: 1 } }, declaring).ok).toBe(false);
+  });
+
+  it("is off with the kernel's under policiesOff(modules), as a module's own tests run it", async () => {
+    const mods = [...modules, tickets()];
+    const { fetch } = testApp(mods, { RATE_LIMITS: JSON.stringify(policiesOff(mods)) });
+    const call = callerOf((path, init) => fetch(`http://plinth.test${path}`, init));
+    const t = await newTenant("tk-off");
+    const ada = await newUser(t.slug);
+    for (let i = 0; i < 5; i++) {
+      const opened = await open(call, ada.access_token);
+      expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+      // Off keeps no limiter state and sends no header item for it.
+      expect(parseList(opened.headers.get("ratelimit-policy"))["tickets.open"]).toBeUndefined();
+    }
   });
 
   it("takes a tenant's own limit up to max_limit and refuses one above it", async () => {

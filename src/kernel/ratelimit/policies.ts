@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ModuleDef } from "../modules/types";
 
 /**
  * How a policy decides: `sync` asks the key's Durable Object before the
@@ -369,13 +370,25 @@ export function maxLimitFor(policy: Policy, period_s: number): number {
 }
 
 /**
- * `RATE_LIMITS` with every policy off: for test suites that send thousands of
- * requests from one principal and one address, and name the policies they
- * test on top (a named policy starts from its default, mode included). Off
- * rather than merely high, so no limiter state is kept: a bucket counted by
- * one test's clock (a manual one years ahead, say) is never read by another
- * test under another clock, whatever storage the tests share.
+ * `RATE_LIMITS` with every policy off: the kernel's, and those `modules` declare
+ * (`ModuleDef.rate_limits`). For test suites that send thousands of requests
+ * from one principal and one address, and name the policies they test on top
+ * (a named policy starts from its default, mode included). Off rather than
+ * merely high, so no limiter state is kept: a bucket counted by one test's
+ * clock (a manual one years ahead, say) is never read by another test under
+ * another clock, whatever storage the tests share.
+ *
+ * Pass the modules the test's platform is built over, so a module's own
+ * policies are off as the kernel's are; a module not among them is not named
+ * (`RATE_LIMITS` naming a policy no registered module declares is refused).
+ * The suite's env (vitest.bindings.ts) is built in Node without the module
+ * list, so it turns off the kernel's only.
+ *
+ * @example
+ * const mods = [...modules, tickets()];
+ * testApp(mods, { RATE_LIMITS: JSON.stringify(policiesOff(mods)) });
  */
-export function policiesOff(): PolicyOverrides {
-  return Object.fromEntries(Object.keys(DEFAULT_POLICIES).map((name) => [name, { mode: "off" }]));
+export function policiesOff(modules: readonly Pick<ModuleDef, "rate_limits">[] = []): PolicyOverrides {
+  const names = [...Object.keys(DEFAULT_POLICIES), ...modules.flatMap((m) => Object.keys(m.rate_limits ?? {}))];
+  return Object.fromEntries(names.map((name) => [name, { mode: "off" }]));
 }
