@@ -155,8 +155,22 @@ describe("a module's own rate-limit policy", () => {
       });
     const above = await set(11);
     expect(above.status).toBe(400);
+    // The policy's name is one key: bracketed, so `tickets.open` is not read as keys `tickets` and `open`.
     expect(above.body.errors).toEqual([
-      { path: "body.rate_limits.tickets.open.limit", message: "at most 10 per 3600 s" },
+      { path: 'body.rate_limits["tickets.open"].limit', message: "at most 10 per 3600 s" },
+    ]);
+    // zod's own refusal of the entry names it the same way, in the same 400 as the policy checks.
+    const malformed = await call("/api/v1/admin/settings", {
+      method: "PATCH",
+      token: t.adminKey,
+      body: {
+        rate_limits: { "tickets.open": { limit: "many", period_s: 3600 }, "tickets.shut": { limit: 1, period_s: 60 } },
+      },
+    });
+    expect(malformed.status).toBe(400);
+    expect((malformed.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      'body.rate_limits["tickets.open"].limit',
+      'body.rate_limits["tickets.shut"]',
     ]);
     const lowered = await set(1);
     expect(lowered.status, JSON.stringify(lowered.body)).toBe(200);

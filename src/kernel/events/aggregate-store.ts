@@ -1,5 +1,6 @@
 import { newId } from "../crypto";
 import { storedJson } from "../db/stored-json";
+import { fieldPath } from "../errors/field-path";
 import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -122,7 +123,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
           code: "validation_failed",
           message: "the command is invalid",
           errors: parsed.error.issues.map((i) => ({
-            path: ["body", ...i.path.map(String)].join("."),
+            path: fieldPath(["body", ...i.path]),
             message: i.message,
           })),
         },

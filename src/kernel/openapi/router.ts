@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { AppError, type FieldError } from "../errors";
+import { AppError, type FieldError, fieldPath } from "../errors";
 
 const TARGET_PREFIX: Record<string, string> = {
   json: "body",
@@ -23,7 +23,7 @@ const DATETIME_MESSAGE = "must be an RFC 3339 date-time, e.g. 2027-01-01T00:00:0
 export function fieldErrors(target: string, error: z.ZodError): FieldError[] {
   const prefix = TARGET_PREFIX[target] ?? target;
   return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].join("."),
+    path: fieldPath([prefix, ...issue.path]),
     message: issue.message === ZOD_DATETIME_MESSAGE ? DATETIME_MESSAGE : issue.message,
   }));
 }

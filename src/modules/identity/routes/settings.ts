@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
-import { AppError, type FieldError } from "../../../kernel/errors";
+import { AppError, type FieldError, fieldPath } from "../../../kernel/errors";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
@@ -95,20 +95,23 @@ function rateLimitErrors(c: Context<AppEnv>, limits: Record<string, unknown>): F
   const plan = tenantOf(c).plan;
   const errors: FieldError[] = [];
   for (const [name, value] of Object.entries(limits)) {
-    const path = `body.rate_limits.${name}`;
+    const path = (...rest: string[]) => fieldPath(["body", "rate_limits", name, ...rest]);
     if (!isPolicyName(policies, name) || !policyNamed(policies, name).tenant_override) {
-      errors.push({ path, message: `not a policy a tenant may set; one of ${tenantSettable(policies).join(", ")}` });
+      errors.push({
+        path: path(),
+        message: `not a policy a tenant may set; one of ${tenantSettable(policies).join(", ")}`,
+      });
       continue;
     }
     const rate = TenantRateSchema.safeParse(value);
     if (!rate.success) continue;
     const max = maxLimitFor(effectivePolicy(policies, name, plan, undefined), rate.data.period_s);
     if (rate.data.limit > max)
-      errors.push({ path: `${path}.limit`, message: `at most ${max} per ${rate.data.period_s} s` });
+      errors.push({ path: path("limit"), message: `at most ${max} per ${rate.data.period_s} s` });
     const min = floorFor(name, rate.data.period_s);
     if (rate.data.limit < min)
       errors.push({
-        path: `${path}.limit`,
+        path: path("limit"),
         message: `at least ${min} per ${rate.data.period_s} s (${TENANT_FLOOR_PER_MINUTE} a minute) for a whole tenant`,
       });
   }
