@@ -129,6 +129,33 @@ describe("a module's own rate-limit policy", () => {
     expect(withNames({ bogus: { limit: 1 } }, declaring).ok).toBe(false);
   });
 
+  it("refuses a module's policy charged from another module's route: 500, nothing counted against the owner's budget", async () => {
+    // A help desk module reaching for the tickets module's budget: a programming error, as an
+    // undeclared name is, refused before any bucket is touched.
+    const desk: ModuleDef = {
+      name: "desk",
+      version: "1.0.0",
+      routes: createRouter().post("/", async (c) => {
+        await enforce(c, "tickets.open", principalOf(c, "user").id);
+        return c.json({ opened: true }, 201);
+      }),
+    };
+    const { app, call } = platform({}, [...modules, tickets(), desk]);
+    const t = await newTenant("tk-desk");
+    const ada = await newUser(t.slug);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    for (let i = 0; i < 4; i++) {
+      const res = await app.fetch("http://plinth.test/api/v1/desk", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ada.access_token}` },
+      });
+      await expectProblem(res, 500, "internal");
+    }
+    const own = await open(call, ada.access_token);
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    expect(parseList(own.headers.get("ratelimit"))["tickets.open"]?.r).toBe(2);
+  });
+
   it("is off with the kernel's under policiesOff(modules), as a module's own tests run it", async () => {
     const mods = [...modules, tickets()];
     const { fetch } = testApp(mods, { RATE_LIMITS: JSON.stringify(policiesOff(mods)) });

@@ -10,6 +10,7 @@ import { report } from "./async-reports";
 import { rateLimiterOf } from "./contract";
 import { gcra, type Rate, resetAfterRefusal, standing, type Verdict } from "./gcra";
 import { blockedUntil, blockKey, estimateAt, estimates, limiterStats } from "./isolate-state";
+import { assertMayCharge } from "./owner";
 import { effectivePolicy, type Policy, type PolicyName } from "./policies";
 
 /** One policy's decision on a request, as the RateLimit headers report it. */
@@ -229,12 +230,15 @@ export function refusal(d: LimitDecision): AppError {
  * per address): 429 with Retry-After when refused. The same answer whatever
  * the key names, so a 429 never tells whether an account exists.
  *
- * Returns what was spent, for {@link refund}.
+ * Returns what was spent, for {@link refund}. A module's policy charged from another module's
+ * route throws `ForeignPolicyError` (500), as an undeclared one throws `UnknownPolicyError`.
  *
  * @example
  * await enforce(c, "login", `${tenant.id}:${email}`);
  */
 export async function enforce(c: Context<AppEnv>, name: PolicyName, key: string): Promise<Charge> {
+  // Another module's policy is refused before its bucket is touched (owner.ts).
+  assertMayCharge(c.get("module"), name);
   const spent = await charge(c, name, key);
   if (!spent.decision.allowed) throw refusal(spent.decision);
   return spent;
@@ -287,6 +291,7 @@ export async function refund(c: Context<AppEnv>, spent: Charge): Promise<void> {
  * await restore(c, "login", account.email); // after the reset's new password is stored
  */
 export async function restore(c: Context<AppEnv>, name: PolicyName, key: string): Promise<void> {
+  assertMayCharge(c.get("module"), name);
   const { policy, rate } = policyOf(c, name);
   if (policy.mode !== "sync") return;
   try {
