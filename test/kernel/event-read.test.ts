@@ -68,7 +68,7 @@ describe("event_read rules (who may follow which events)", () => {
     });
     const blog = publisher("blog", ["blog.post.created"], [], {});
     expect(problemsOf([orders, billing, blog])).toEqual([
-      'orders: event_read "orders.invoice.*" matches no event type the module publishes',
+      'orders: event_read "orders.invoice.*" matches no event type the module publishes (orders.order.created)',
       'orders: event_read "blog.*" matches event types of other modules (blog.post.created)',
       'orders: event_read "authz.*" matches event types of other modules (authz.denied)',
       'orders: event_read "orders.order.created" names "billing.invoice.read", but a module names only permissions it declares',
@@ -76,6 +76,21 @@ describe("event_read rules (who may follow which events)", () => {
       'billing: event_read "*" is already declared by module "orders"',
       'billing: event_read "orders.*" is already declared by module "orders"',
       'billing: event_read "orders.*" matches event types of other modules (orders.order.created)',
+    ]);
+  });
+
+  // A module of plain D1 rows keeps the scaffold's event_read while it publishes nothing yet (its
+  // events come from an actor of its own later: docs/modules.md): the problem said only that the
+  // pattern matched nothing, not that the module publishes none, nor what to do.
+  it("says what to do when the module publishes no event at all, and which it publishes otherwise", () => {
+    const rows: ModuleDef = {
+      name: "inventory",
+      version: "1.0.0",
+      permissions: ["inventory.item.read"],
+      event_read: { "inventory.*": "inventory.item.read" },
+    };
+    expect(problemsOf([rows])).toEqual([
+      'inventory: event_read "inventory.*" matches no event type the module publishes, and it publishes none: declare its events in events.publishes, or leave event_read out until it publishes some',
     ]);
   });
 

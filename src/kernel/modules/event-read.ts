@@ -79,9 +79,21 @@ export function eventReadProblems(
       if (pattern === "*") continue;
       const matched = types.filter((t) => matches(pattern, t.type));
       const foreign = [...new Set(matched.filter((t) => t.module !== def.name).map((t) => t.type))];
-      if (matched.length === 0) say(`${rule} matches no event type the module publishes`);
+      if (matched.length === 0) say(`${rule} matches no event type the module publishes${ownTypes(def.name, types)}`);
       else if (foreign.length > 0) say(`${rule} matches event types of other modules (${foreign.join(", ")})`);
     }
   }
   return problems;
+}
+
+/**
+ * The end of "matches no event type the module publishes": which it publishes, or, with none (a
+ * module of D1 rows keeping the scaffold's rule before an actor of its own publishes), what to do.
+ */
+function ownTypes(module: string, types: readonly { type: string; module: string }[]): string {
+  const own = [...new Set(types.filter((t) => t.module === module).map((t) => t.type))];
+  if (own.length === 0)
+    return ", and it publishes none: declare its events in events.publishes, or leave event_read out until it publishes some";
+  const shown = own.slice(0, 5).join(", ");
+  return ` (${own.length > 5 ? `${shown}, and ${own.length - 5} more` : shown})`;
 }
