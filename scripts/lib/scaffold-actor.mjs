@@ -219,6 +219,13 @@ export function ${a.factory}(platform: Pick<PlatformParts, "clock" | "modules">)
       });
     }
 
+    // Where its failures escalate once it knows its tenant: the log lines of a failing or paused
+    // actor name the tenant, and a pause is an actor.escalated event in the tenant's audit log.
+    protected override escalationAddress() {
+      const tenantId = this.boundTenant();
+      return tenantId === null ? null : { tenantId, stream: \`\${tenantId}/${a.name}\` };
+    }
+
     // At least once, when due. A suspended or deleted tenant's reminder is dropped (returning, not
     // throwing: a throw would retry it); the tenant's record comes from the kernel's registry.
     protected override async onTimer(message: Timer): Promise<void> {

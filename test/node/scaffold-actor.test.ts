@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { actorNamesOf, actorProblems, bindActor } from "../../scripts/lib/scaffold-actor.mjs";
+import { actorClass, actorNamesOf, actorProblems, bindActor } from "../../scripts/lib/scaffold-actor.mjs";
 import { bound, resolved } from "./support/wrangler-config";
 
 const dirs: string[] = [];
@@ -80,4 +81,58 @@ describe("the actor's wrangler.toml bindings", () => {
     writeFileSync(join(dir, "wrangler.toml"), '[[migrations]]\ntag = "2025-01-first"\nnew_sqlite_classes = ["A"]\n');
     expect(actorProblems(dir, a)).toEqual([expect.stringContaining("a [[migrations]] tag that is not v<number>")]);
   });
+});
+
+/**
+ * The generated class, bundled over stand-ins for what it imports from src/ (the real base needs
+ * workerd): an Actor whose object is bound to `ctx.tenant`, as bindTenant would have done, and
+ * which names no escalation address, as the real base does by default.
+ */
+async function actorOf(name: string) {
+  const a = actorNamesOf(name);
+  const stubs = `export class Actor {
+    constructor(ctx) { this.ctx = ctx; }
+    boundTenant() { return this.ctx.tenant ?? null; }
+    escalationAddress() { return null; }
+  }
+  export const findTenant = () => null;
+  export const rpcArgs = (_c, _n, input) => input;
+  export const ${a.Rpc} = {};`;
+  const out = await build({
+    stdin: {
+      contents: actorClass(a),
+      loader: "ts",
+      resolveDir: join(import.meta.dirname, "..", "..", "durable-objects"),
+    },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    write: false,
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "src-stubs",
+        setup(b) {
+          b.onResolve({ filter: /^\.\.\/src\// }, (args) => ({ path: args.path, namespace: "stub" }));
+          b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: stubs, loader: "js" }));
+        },
+      },
+    ],
+  });
+  const mod = await import(
+    `data:text/javascript;base64,${Buffer.from(out.outputFiles[0]?.text ?? "").toString("base64")}`
+  );
+  const factory = mod[a.factory] as (platform: unknown) => new (ctx: unknown, env: unknown) => unknown;
+  return (tenant: string | null) =>
+    (new (factory({ clock: {}, modules: [] }))({ tenant }, {}) as { escalationAddress(): unknown }).escalationAddress();
+}
+
+describe("the generated actor's escalations", () => {
+  // Without an address, the base logs a failing actor's backoff without its tenant (the log could
+  // not say which tenant's object failed) and sends no actor.escalated to the tenant's audit log.
+  it("go to its tenant's stream once it is bound, as the file store's do", async () => {
+    const escalationOf = await actorOf("gizmos");
+    expect(escalationOf("t-1")).toEqual({ tenantId: "t-1", stream: "t-1/gizmos" });
+    expect(escalationOf(null)).toBeNull();
+  }, 60_000);
 });
