@@ -305,17 +305,17 @@ describe("a module's own rate-limit policy", () => {
     const closed = await set({ "tickets.close": { limit: 1, period_s: 3600 } });
     expect(closed.status).toBe(400);
     const [refused] = closed.body.errors as { path: string; message: string }[];
-    expect(refused?.path).toBe("body.rate_limits.tickets.close");
+    expect(refused?.path).toBe('body.rate_limits["tickets.close"]');
     expect(refused?.message).toMatch(/^not a policy a tenant may set; one of .*tickets\.open/);
     expect(refused?.message).not.toContain("tickets.close");
     // max_limit is a rate (10 an hour): a day allows 240, and under 360 s not even one.
     const dayOver = await set({ "tickets.open": { limit: 241, period_s: 86_400 } });
     expect(dayOver.body.errors).toEqual([
-      { path: "body.rate_limits.tickets.open.limit", message: "at most 240 per 86400 s" },
+      { path: 'body.rate_limits["tickets.open"].limit', message: "at most 240 per 86400 s" },
     ]);
     const short = await set({ "tickets.open": { limit: 1, period_s: 359 } });
     expect(short.body.errors).toEqual([
-      { path: "body.rate_limits.tickets.open.limit", message: "at most 0 per 359 s" },
+      { path: 'body.rate_limits["tickets.open"].limit', message: "at most 0 per 359 s" },
     ]);
     expect((await set({ "tickets.open": { limit: 240, period_s: 86_400 } })).status).toBe(200);
   });
