@@ -3,6 +3,7 @@ import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
+import { RoleHolders } from "../../src/modules/identity/directory/role-holders";
 import { isUsed, REGISTRATION_ROLE, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
 import { type Ctx, denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
@@ -14,6 +15,8 @@ import { DirectoryObject, type In, type Out } from "./base";
  * material, settings and housekeeping.
  */
 export class DirectoryAccounts extends DirectoryObject {
+  private readonly roleHolders = new RoleHolders(this.store);
+
   init(input: In<"init">): Out<"init"> {
     const { ctx, tenant, adminKey, grants } = rpcArgs(DirectoryRpc, "init", input);
     return this.committed(
@@ -141,6 +144,11 @@ export class DirectoryAccounts extends DirectoryObject {
   listUsers(input: In<"listUsers">): Out<"listUsers"> {
     const { limit, cursor } = rpcArgs(DirectoryRpc, "listUsers", input);
     return this.store.listUsers(limit, cursor);
+  }
+
+  usersWithRole(input: In<"usersWithRole">): Out<"usersWithRole"> {
+    const { roles, limit } = rpcArgs(DirectoryRpc, "usersWithRole", input);
+    return this.roleHolders.of(roles, limit);
   }
 
   updateUser(input: In<"updateUser">): Out<"updateUser"> {

@@ -1,6 +1,7 @@
 import type { Member, MemberLookup } from "../../kernel/auth/types";
 import { directory } from "./directory/contract";
-import { Id } from "./directory/contract-shapes";
+import { Id, RoleName } from "./directory/contract-shapes";
+import { MAX_ROLES } from "./directory/roles";
 import type { UserView } from "./directory/types";
 
 const memberOfView = (user: UserView): Member => ({
@@ -25,21 +26,19 @@ export const memberLookup: MemberLookup = {
     const user = await directory(env, tenantId).getUser(userId);
     return user ? memberOfView(user) : null;
   },
-  // The directory keeps no index by role: it pages its users, as webhooks' disabled-endpoint
-  // notice does, and stops once it holds `max`.
+  // One call, answered from the roles' bindings (directory/role-holders.ts), whatever the number of
+  // users. A name no role can have (RoleName) matches nobody: it is left out rather than refused.
+  // Past MAX_ROLES names (more than a tenant may have roles, so some name none), one call per
+  // MAX_ROLES, merged back into id order.
   async withRole(env, tenantId, roles, max) {
-    if (!Id.safeParse(tenantId).success) return [];
-    const wanted = new Set(roles);
+    const names = [...new Set(roles)].filter((r) => RoleName.safeParse(r).success);
+    if (!Id.safeParse(tenantId).success || names.length === 0) return [];
     const dir = directory(env, tenantId);
-    const found: Member[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await dir.listUsers({ limit: 100, cursor });
-      for (const user of page.items) {
-        if (found.length < max && user.roles.some((r) => wanted.has(r))) found.push(memberOfView(user));
-      }
-      cursor = page.next;
-    } while (cursor !== null && found.length < max);
-    return found;
+    const found = new Map<string, Member>();
+    for (let at = 0; at < names.length; at += MAX_ROLES) {
+      for (const user of await dir.usersWithRole({ roles: names.slice(at, at + MAX_ROLES), limit: max }))
+        found.set(user.id, memberOfView(user));
+    }
+    return [...found.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, max);
   },
 };

@@ -12,7 +12,9 @@ import { InvitationsRpc } from "./invitations-contract";
 import { MAIL_DISMISSALS_MAX } from "./mail-dismissals";
 import { AdminPasswordResetRpc } from "./password-reset-contract";
 import { PersonalDataRpc } from "./personal-data-contract";
+import { ROLE_HOLDERS_MAX } from "./role-holders";
 import { RoleUsesSchema } from "./role-uses";
+import { MAX_ROLES } from "./roles";
 import { DirectoryResealSchema, DirectorySealedSchema, SEALED_PAGE_MAX } from "./sealed";
 import { SettingsPatchSchema, SettingsSchema } from "./settings";
 import { SsoRpc } from "./sso-contract";
@@ -150,6 +152,18 @@ export const DirectoryRpc = defineRpc({
   getUser: { args: Id, reply: UserViewSchema.nullable() },
   principal: { args: Id, reply: UserPrincipalSchema.nullable() },
   listUsers: { args: Page, reply: pageOf(UserViewSchema) },
+  /**
+   * Up to `limit` users holding any of `roles`, in id order (role-holders.ts): one indexed read
+   * whatever the tenant's size, for the kernel's membersWithRole. At most as many names as a tenant
+   * may have roles; a name no role has matches nobody.
+   */
+  usersWithRole: {
+    args: z.object({
+      roles: z.array(RoleName).min(1).max(MAX_ROLES),
+      limit: z.number().int().min(1).max(ROLE_HOLDERS_MAX),
+    }),
+    reply: z.array(UserViewSchema).max(ROLE_HOLDERS_MAX),
+  },
   /** Another user's profile changes only as the policy allows (`user.update`: the caller holds what the user's roles grant; only an owner changes an owner's). */
   updateUser: {
     args: withCtx({ id: Id, patch: z.object({ name: z.string().min(1).max(200).optional() }) }),

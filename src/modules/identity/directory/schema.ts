@@ -239,6 +239,10 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // A member suspended by an administrator (suspension.ts): blocked from signing in, kept with their
   // data and history, reactivated by clearing suspended_at. Users from before are active.
   [`alter table users add column suspended_at text`, `alter table users add column suspended_reason text`],
+  // The holders of a role (role-holders.ts, the kernel's membersWithRole) read from its bindings:
+  // the primary key (user_id, role) finds a user's roles, not a role's users, so finding a tenant's
+  // admins read every user of the tenant.
+  [`create index role_bindings_role on role_bindings (role, user_id)`],
 ];
 
 /**

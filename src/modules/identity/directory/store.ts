@@ -9,18 +9,7 @@ import { traceCarrier } from "../../../kernel/telemetry";
 import type { IdentityEvent } from "../events";
 import { DEFAULT_ROLES } from "./schema";
 import { type Ctx, fail, ok, type Result, Strings, type UserPrincipal, type UserView } from "./types";
-
-interface UserRow extends Record<string, SqlStorageValue> {
-  id: string;
-  email: string;
-  name: string;
-  password_hash: string;
-  email_verified: number;
-  suspended_at: string | null;
-  suspended_reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
+import { type UserRow, userView } from "./user-row";
 
 const withTrace = (trace: ReturnType<typeof traceCarrier>) => (trace ? { trace } : {});
 
@@ -197,18 +186,7 @@ export class DirectoryStore {
   }
 
   private view(row: UserRow): UserView {
-    return {
-      id: row.id,
-      email: row.email,
-      name: row.name,
-      roles: this.rolesOf(row.id),
-      email_verified: row.email_verified === 1,
-      status: row.suspended_at === null ? "active" : "suspended",
-      suspended_at: row.suspended_at,
-      suspended_reason: row.suspended_at === null ? null : row.suspended_reason,
-      created_at: row.created_at,
-      updated_at: row.updated_at,
-    };
+    return userView(row, this.rolesOf(row.id));
   }
 
   private row(where: "id" | "email", value: string): UserRow | undefined {
