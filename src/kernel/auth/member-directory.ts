@@ -55,8 +55,9 @@ export const MEMBERS_WITH_ROLE_MAX = 100;
  * subscriber or a Durable Object built over the platform, as {@link findMember}. Suspended
  * members are in it, marked `status: "suspended"`: mail that tells the tenant's business goes
  * to `status === "active" && email_verified` ones only. None without roles, for a tenant the
- * directory does not know, or when no module keeps members. The directory may read every user
- * of the tenant to find them: call it from a job or a subscriber, not on a request's path.
+ * directory does not know, or when no module keeps members. Identity's directory answers it in
+ * one call from an index by role: what it reads grows with the roles' holders, not with the
+ * tenant's users (a role every user holds, `member`, still reads each of its bindings).
  *
  * @example
  * const admins = await membersWithRole(runtime, tenantId, ["owner", "admin"]);
