@@ -5,7 +5,7 @@ import type { OutgoingEvent } from "../src/kernel/events/envelope";
 import { InlineProjector } from "../src/kernel/events/inline";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { FileStoreRpc, type FileView, type Usage } from "../src/modules/files/contract";
-import type { FileEvent } from "../src/modules/files/events";
+import { type FileEvent, FileEventSchema } from "../src/modules/files/events";
 import { fileLimits, objectKey } from "../src/modules/files/policy";
 import type { Ctx } from "../src/modules/identity/directory/types";
 
@@ -79,7 +79,13 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
     private readonly inline: InlineProjector;
 
     constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env, { name: "FileStore", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+      super(ctx, env, {
+        name: "FileStore",
+        schema: SCHEMA,
+        timerMessage: Timer,
+        publishes: FileEventSchema,
+        clock: platform.clock,
+      });
       this.inline = new InlineProjector(platform, env);
     }
 

@@ -21,6 +21,7 @@ import {
 } from "../src/modules/webhooks/deliveries-table";
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
+import { WebhookEventSchema } from "../src/modules/webhooks/events";
 import { TEST_MESSAGE_TYPE } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { endpointActorAddress, redeliveredEvent, redeliveredOneEvent } from "../src/modules/webhooks/redelivery";
@@ -53,6 +54,7 @@ export function webhookEndpointObject(platform: {
         name: "WebhookEndpoint",
         schema: DELIVERIES_SCHEMA,
         timerMessage: Timer,
+        publishes: WebhookEventSchema,
         clock: platform.clock,
         // Its failures are its deliveries' (timers): paused, it still keeps what the registry routes
         // to it (refused, the tenant's whole dispatch failed until its events were dead-lettered),

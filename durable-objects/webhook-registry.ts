@@ -28,6 +28,7 @@ import {
   updateEndpoint,
   viewOf,
 } from "../src/modules/webhooks/endpoints-table";
+import { WebhookEventSchema } from "../src/modules/webhooks/events";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
@@ -67,6 +68,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         name: "WebhookRegistry",
         schema: ENDPOINTS_SCHEMA,
         timerMessage: Timer,
+        publishes: WebhookEventSchema,
         clock: platform.clock,
       });
     }

@@ -19,10 +19,20 @@ const Timer = z.object({
 });
 type Timer = z.infer<typeof Timer>;
 
+/** The events the probe declares, as a module's `events.publishes` does: emit refuses any other type. */
+const ProbeEvents = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("probe.note.added"), data: z.object({ value: z.string() }) }),
+]);
+
 export const ProbeRpc = defineRpc({
   note: {
     // `config`: fail as a retired key version would (a ConfigError logged where it was met).
-    args: z.object({ value: z.string(), fail: z.union([z.boolean(), z.literal("config")]).default(false) }),
+    // `type`: the event it emits (one ProbeEvents does not declare is refused).
+    args: z.object({
+      value: z.string(),
+      fail: z.union([z.boolean(), z.literal("config")]).default(false),
+      type: z.string().default("probe.note.added"),
+    }),
     reply: z.object({ id: z.number() }),
   },
   later: {
@@ -70,6 +80,7 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
         ],
       ],
       timerMessage: Timer,
+      publishes: ProbeEvents,
       clock: probeClock,
       supervision: { maxFailures: 3, windowMs: 10_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
       timerRetry: { baseMs: 100, maxMs: 100 },
@@ -187,12 +198,12 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   note(input: RpcArgs<Rpc, "note">) {
     return this.receive("note", () => {
-      const { value, fail } = rpcArgs(ProbeRpc, "note", input);
+      const { value, fail, type } = rpcArgs(ProbeRpc, "note", input);
       const row = this.ctx.storage.sql
         .exec<{ id: number }>("insert into notes (value) values (?) returning id", value)
         .one();
       this.schedule({ note: `after:${value}`, fail: false }, this.now() + 60_000, { key: `after:${value}` });
-      this.emit({ tenantId: "t_probe", stream: "t_probe/probe/1" }, { type: "probe.note.added", data: { value } });
+      this.emit({ tenantId: "t_probe", stream: "t_probe/probe/1" }, { type, data: { value } });
       if (fail === "config") throw new MissingKeyVersion(98);
       if (fail) throw new Error("handler fails after writing");
       return { id: row.id };

@@ -14,6 +14,7 @@ import { OUTBOX_SCHEMA } from "../outbox";
 import { type AlarmPort, OutboxRelay } from "../outbox/relay";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
+import { DeclaredEvents } from "./declared-events";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY } from "./options";
 import { isPaused, restartDue, type SupervisionState } from "./supervision";
@@ -70,6 +71,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
   private readonly binding: TenantBinding;
   /** The object's transactions, counting what {@link emit} appended once it committed. */
   private readonly tx: CountedTransactions;
+  /** What {@link emit} may append: the module's declared types. */
+  private readonly events: DeclaredEvents;
 
   constructor(ctx: DurableObjectState, env: Env, options: ActorOptions<M>) {
     super(ctx, env);
@@ -77,6 +80,7 @@ export abstract class Actor<M> extends DurableObject<Env> {
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
     this.tx = new CountedTransactions(ctx.storage, options.name);
+    this.events = new DeclaredEvents(options.name, options.publishes);
     this.binding = new TenantBinding(ctx.storage, options.name);
     this.timerAlarm = new TimerAlarm(ctx.storage);
     this.supervisor = new Supervisor({
@@ -188,9 +192,12 @@ export abstract class Actor<M> extends DurableObject<Env> {
 
   /**
    * Appends an event to the actor's outbox, in the running transaction; its
-   * version counts the events of its stream from 1.
+   * version counts the events of its stream from 1. A type the options'
+   * `publishes` does not declare throws `UndeclaredEvent` (the handler's
+   * writes roll back with it).
    */
   protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {
+    this.events.check(event.type);
     this.tx.appended();
     return appendActorEvent(this.ctx.storage.sql, address, event, this.now(), this.options.name);
   }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Clock } from "../clock";
+import type { EventUnion } from "../events/envelope";
 import type { BackoffPolicy } from "../resilience/backoff";
 import type { SupervisionPolicy } from "./supervision";
 
@@ -18,6 +19,12 @@ export interface ActorOptions<M> {
    * not trusted.
    */
   timerMessage: z.ZodType<M>;
+  /**
+   * The event types `emit` may append: the module's declared union, the schema its `index.ts`
+   * names in `events: { publishes }`. Any other type is refused (`UndeclaredEvent`) in the
+   * handler's transaction. Absent, the actor emits none but the base's own `actor.escalated`.
+   */
+  publishes?: EventUnion;
   clock: Clock;
   supervision?: SupervisionPolicy;
   /**

@@ -75,6 +75,9 @@ export const isPaused = (state: SupervisionState, now: number): boolean =>
 export const restartDue = (state: SupervisionState, now: number): boolean =>
   state.pausedUntil !== null && now >= state.pausedUntil;
 
+/** The type of the event a pause sends: the base's own, which every actor may emit. */
+export const ESCALATED = "actor.escalated";
+
 /**
  * The `actor.escalated` event a restart sends to the actor's escalation address: who failed,
  * in which handler, how often, and until when it is paused. The error's class only: its
@@ -87,7 +90,7 @@ export function escalationEvent(
   error: unknown,
 ): ActorEvent {
   return {
-    type: "actor.escalated",
+    type: ESCALATED,
     data: {
       actor,
       handler,

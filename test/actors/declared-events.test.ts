@@ -1,0 +1,42 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ProbeActor } from "./probe-actor";
+import { rejection } from "./rejection";
+
+const T0 = Date.parse("2030-01-01T00:00:00Z");
+let n = 0;
+async function probe() {
+  const stub = env.PROBE_ACTOR.getByName(`declared-${++n}`);
+  await stub.setTime({ at: T0 });
+  return stub;
+}
+const rows = (stub: DurableObjectStub<ProbeActor>, table: string) =>
+  runInDurableObject(
+    stub,
+    (_: ProbeActor, state) => state.storage.sql.exec<{ n: number }>(`select count(*) as n from ${table}`).one().n,
+  );
+
+describe("an actor's emit", () => {
+  it("appends a type its publishes declares", async () => {
+    const stub = await probe();
+    await stub.note({ value: "a" });
+    expect((await stub.emitted()).map((e) => e.type)).toEqual(["probe.note.added"]);
+  });
+
+  // An undeclared type reached the tenant's audit log and prefix-following webhook endpoints, while
+  // no filter, event_read pattern or subscription could name it: refused at the writer instead.
+  it("refuses a type its publishes does not declare, naming it, and commits nothing of the message", async () => {
+    const stub = await probe();
+    const error = await rejection(stub.note({ value: "b", type: "probe.note.restocked" }));
+    // Its class crosses the RPC in the message: the typed error, thrown in the object.
+    expect(error.message).toBe(
+      'UndeclaredEvent: ProbeActor emitted event type "probe.note.restocked", which its publishes does not declare ' +
+        "(it declares probe.note.added): add it to the module's events.publishes union",
+    );
+    expect(await stub.notes({})).toEqual([]);
+    expect(await stub.emitted()).toEqual([]);
+    expect(await rows(stub, "outbox")).toBe(0);
+    expect(await rows(stub, "actor_streams")).toBe(0);
+  });
+});
