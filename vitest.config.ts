@@ -16,6 +16,8 @@ const PROBE_ACTOR = { className: "ProbeActor", useSQLite: true };
 const NO_PING = { className: "NoPingObject", useSQLite: true };
 // A module's actor on a settable clock (test/actors/clock-probe.ts): the same, test-only.
 const CLOCK_PROBE = { className: "ClockProbe", useSQLite: true };
+// An actor with no timers (test/actors/timerless-probe.ts): the same, test-only.
+const TIMERLESS_PROBE = { className: "TimerlessProbe", useSQLite: true };
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
@@ -42,7 +44,11 @@ export default defineConfig(async () => {
           extends: true as const,
           // Every object pinned in memory: workerd 2026-04-26 can crash evicting an idle
           // object while an alarm's request to it starts (vitest.bindings.ts says how).
-          plugins: [workerd(await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, CLOCK_PROBE }))],
+          plugins: [
+            workerd(
+              await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, CLOCK_PROBE, TIMERLESS_PROBE }),
+            ),
+          ],
           test: {
             name: "workerd",
             include: ["test/**/*.test.ts"],
@@ -57,7 +63,7 @@ export default defineConfig(async () => {
         },
         {
           extends: true as const,
-          plugins: [workerd({ PROBE_ACTOR, NO_PING, CLOCK_PROBE })],
+          plugins: [workerd({ PROBE_ACTOR, NO_PING, CLOCK_PROBE, TIMERLESS_PROBE })],
           test: { name: "workerd-isolated", include: [...NEEDS_EVICTION, ...OWN_WORKERD] },
         },
       ],

@@ -12,6 +12,8 @@ declare global {
       OTLP_RECEIVER?: string;
       /** The actor base's test-only probe (test/actors/probe-actor.ts, vitest.config.ts). */
       PROBE_ACTOR: DurableObjectNamespace<import("./actors/probe-actor").ProbeActor>;
+      /** An actor with no timers (test/actors/timerless-probe.ts, vitest.config.ts). */
+      TIMERLESS_PROBE: DurableObjectNamespace<import("./actors/timerless-probe").TimerlessProbe>;
       /** A module-style actor on a settable clock (test/actors/clock-probe.ts, test/worker.ts). */
       CLOCK_PROBE: DurableObjectNamespace<
         InstanceType<ReturnType<typeof import("./actors/clock-probe").clockProbeObject>>

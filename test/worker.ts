@@ -48,6 +48,7 @@ export default {
 } satisfies ExportedHandler<Env>;
 export const WebhookEndpoint = webhookEndpointObject(platform);
 export { ProbeActor } from "./actors/probe-actor";
+export { TimerlessProbe } from "./actors/timerless-probe";
 export { NoPingObject } from "./kernel/no-ping-object";
 
 // A module's actor on a clock its tests move (docs/actors.md, "Testing an actor"): built as

@@ -16,7 +16,7 @@ import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { DeclaredEvents } from "./declared-events";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
-import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY } from "./options";
+import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY, NoTimers } from "./options";
 import { isPaused, restartDue, type SupervisionState } from "./supervision";
 import { Supervisor } from "./supervisor";
 import { TenantBinding } from "./tenant-binding";
@@ -50,7 +50,9 @@ const BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBO
  *   transaction, so a handler that throws leaves nothing it wrote behind.
  * - **Timers**: {@link schedule} stores a message to be handled by
  *   {@link onTimer} at a time; any number per actor, multiplexed over the one
- *   alarm, persisted (they survive eviction), fired at least once.
+ *   alarm, persisted (they survive eviction), fired at least once. An actor
+ *   without timers (`Actor` with no type argument) gives neither `timerMessage`
+ *   nor `onTimer`.
  * - **Supervision**: every throw is counted; `maxFailures` inside the window
  *   pause the actor (callers get {@link ActorBackingOff}) for an exponentially
  *   growing time, after which it restarts from storage ({@link onStart} runs
@@ -59,7 +61,7 @@ const BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBO
  *   after the commit the relay sends it to the EVENTS queue, its retries and
  *   safety net being one more timer.
  */
-export abstract class Actor<M> extends DurableObject<Env> {
+export abstract class Actor<M = never> extends DurableObject<Env> {
   protected readonly clock: Clock;
   protected readonly log: Logger;
   private readonly relay: OutboxRelay;
@@ -121,8 +123,15 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected onStart(): void {}
 
-  /** Handles a due timer's message. Throwing counts as a failure and fires the timer again later. */
-  protected abstract onTimer(message: M, timer: { attempts: number; at: number }): Promise<void> | void;
+  /**
+   * Handles a due timer's message. Throwing counts as a failure and fires the timer again later.
+   * Override it when the options declare a `timerMessage`: this default throws {@link NoTimers}
+   * (a failure, retried), so a deploy that adds the handler still runs the timers. An actor
+   * without a `timerMessage` never reaches it: its timers are dropped before (`fire`).
+   */
+  protected onTimer(_message: M, _timer: { attempts: number; at: number }): Promise<void> | void {
+    throw new NoTimers(this.options.name, "onTimer");
+  }
 
   /** The clock's time, epoch ms. */
   protected now(): number {
@@ -174,6 +183,8 @@ export abstract class Actor<M> extends DurableObject<Env> {
    */
   protected schedule(message: M, at: number, options: { key?: string; mode?: ScheduleMode } = {}): string {
     if (options.key === RELAY_TIMER) throw new Error("reserved timer key");
+    // Stored, it could only be dropped when it fired: refused now, in the caller's transaction.
+    if (!this.options.timerMessage) throw new NoTimers(this.options.name, "timerMessage");
     this.timerAlarm.changed();
     return putTimer(this.ctx.storage.sql, JSON.stringify(message), at, { ...options, now: this.now() });
   }
@@ -302,15 +313,11 @@ export abstract class Actor<M> extends DurableObject<Env> {
   /** Handles one timer; whether its handler succeeded. */
   private async fire(timer: TimerRow): Promise<boolean> {
     const sql = this.ctx.storage.sql;
+    // No handler could run it (an older version of the class had timers): a bug, dropped as unreadable.
+    if (!this.options.timerMessage) return this.drop(timer, "timer fired on an actor that declares no timers; dropped");
     const parsed = this.options.timerMessage.safeParse(safeJson(timer.message));
-    if (!parsed.success) {
-      // Retrying cannot make it parse: dropped, counted and logged (without the message, which may hold data).
-      // The key goes out as `timer_name`: a field named `key` is a secret's name to the logger, which masked it.
-      deleteTimer(sql, timer.id);
-      isolateRecorder.inc(METRICS.actorFailures, [this.options.name, "timer"]);
-      this.log.error("timer message unreadable; dropped", { timer_id: timer.id, timer_name: timer.key });
-      return true;
-    }
+    // Retrying cannot make it parse.
+    if (!parsed.success) return this.drop(timer, "timer message unreadable; dropped");
     try {
       await this.onTimer(parsed.data, { attempts: timer.attempts, at: timer.at });
     } catch (error) {
@@ -327,6 +334,18 @@ export abstract class Actor<M> extends DurableObject<Env> {
     this.supervisor.succeeded();
     // The one sign outside its storage that a timer ran (a reminder under npm start, say).
     isolateRecorder.inc(METRICS.actorTimersFired, [this.options.name]);
+    return true;
+  }
+
+  /**
+   * Drops a timer no handler can run: counted and logged once at error, by id and key, without
+   * the message (it may hold data); not a failure for supervision, since retrying cannot help.
+   * The key goes out as `timer_name`: a field named `key` is a secret's name to the logger, which masked it.
+   */
+  private drop(timer: TimerRow, why: string): true {
+    deleteTimer(this.ctx.storage.sql, timer.id);
+    isolateRecorder.inc(METRICS.actorFailures, [this.options.name, "timer"]);
+    this.log.error(why, { timer_id: timer.id, timer_name: timer.key });
     return true;
   }
 

@@ -5,7 +5,7 @@
 export { Actor } from "./actor";
 export { UndeclaredEvent } from "./declared-events";
 export type { ActorEvent } from "./events";
-export { type ActorAddress, ActorBackingOff, type ActorOptions, type WhilePaused } from "./options";
+export { type ActorAddress, ActorBackingOff, type ActorOptions, NoTimers, type WhilePaused } from "./options";
 export {
   DEFAULT_SUPERVISION,
   type SupervisionPolicy,

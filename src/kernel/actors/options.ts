@@ -8,7 +8,7 @@ import type { SupervisionPolicy } from "./supervision";
 export type WhilePaused = "refuse" | "accept";
 
 /** How an actor class is set up. */
-export interface ActorOptions<M> {
+export interface ActorOptions<M = never> {
   /** The class name: the `actor` label of its metrics, its log lines, its escalation events. */
   name: string;
   /** The subclass's own SQLite migrations, tracked apart from the base's tables. */
@@ -16,9 +16,11 @@ export interface ActorOptions<M> {
   /**
    * Parses a stored timer's message before its handler sees it: a timer can
    * outlive the deployment that scheduled it, so what it carries is checked,
-   * not trusted.
+   * not trusted. Absent, the actor has no timers (`Actor` without a type
+   * argument): `schedule` throws {@link NoTimers}, and a timer found on it is
+   * dropped, counted and logged at error (docs/actors.md, "Timers").
    */
-  timerMessage: z.ZodType<M>;
+  timerMessage?: z.ZodType<M>;
   /**
    * The event types `emit` may append: the module's declared union, the schema its `index.ts`
    * names in `events: { publishes }`. Any other type is refused (`UndeclaredEvent`) in the
@@ -60,6 +62,22 @@ export class ActorBackingOff extends Error {
     const until = /^actor is backing off after repeated failures until (\S+)$/.exec(message)?.[1];
     const retryAt = until === undefined ? Number.NaN : Date.parse(until);
     return Number.isNaN(retryAt) ? null : new ActorBackingOff(retryAt);
+  }
+}
+
+/**
+ * Thrown by `schedule` on an actor whose options declare no `timerMessage` (its type refuses
+ * the call already: `Actor` without a type argument schedules `never`), and by the default
+ * `onTimer` of one that declares a `timerMessage` but no handler.
+ */
+export class NoTimers extends Error {
+  override name = "NoTimers";
+  constructor(actor: string, missing: "timerMessage" | "onTimer") {
+    super(
+      missing === "timerMessage"
+        ? `${actor} declares no timers: give its options a timerMessage and override onTimer to schedule one`
+        : `${actor} declares a timerMessage but no onTimer: override it to handle its timers`,
+    );
   }
 }
 
