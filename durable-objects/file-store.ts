@@ -3,11 +3,11 @@ import { Actor } from "../src/kernel/actors";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import type { OutgoingEvent } from "../src/kernel/events/envelope";
 import { InlineProjector } from "../src/kernel/events/inline";
+import type { Origin } from "../src/kernel/events/origin";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { FileStoreRpc, type FileView, type Usage } from "../src/modules/files/contract";
 import { type FileEvent, FileEventSchema } from "../src/modules/files/events";
 import { fileLimits, objectKey } from "../src/modules/files/policy";
-import type { Ctx } from "../src/modules/identity/directory/types";
 
 type Rpc = typeof FileStoreRpc;
 
@@ -259,7 +259,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
       if (events.length > 0) await this.inline.push(events);
     }
 
-    private record(ctx: Ctx, tenantId: string, stream: string, event: FileEvent): OutgoingEvent {
+    private record(ctx: Origin, tenantId: string, stream: string, event: FileEvent): OutgoingEvent {
       return this.emit(
         { tenantId, stream: `${tenantId}/${stream}` },
         { ...event, actor: ctx.actor, requestId: ctx.requestId, ipHash: ctx.ipHash ?? null },

@@ -5,10 +5,10 @@ import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { TenantErased } from "../src/kernel/durable/tombstone";
 import type { AuditFacts } from "../src/kernel/events/envelope";
+import type { Origin } from "../src/kernel/events/origin";
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { ModuleDef } from "../src/kernel/modules/types";
 import type { Sleeper } from "../src/kernel/resilience/sleep";
-import type { Ctx } from "../src/modules/identity/directory/types";
 import { BulkheadLeases } from "../src/modules/webhooks/bulkhead-leases";
 import { endpointActor, RegistryRpc, type SealedSecret } from "../src/modules/webhooks/contract";
 import { disabledAfter, heldByPlatform, hostOf } from "../src/modules/webhooks/domain";
@@ -332,7 +332,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
     }
 
     private record(
-      ctx: Ctx,
+      ctx: Origin,
       tenantId: string,
       endpointId: string,
       event: { type: string; data: Record<string, string | boolean | string[] | null>; audit?: AuditFacts },

@@ -1,11 +1,12 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Origin } from "../../src/kernel/events/origin";
 import { versionMatches } from "../../src/kernel/http/if-match";
 import { pendingOutbox } from "../../src/kernel/outbox";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { grantPairs } from "../../src/modules/identity/directory/module-grants";
 import { RoleHolders } from "../../src/modules/identity/directory/role-holders";
 import { isUsed, REGISTRATION_ROLE, type RoleUses, UNUSED } from "../../src/modules/identity/directory/role-uses";
-import { type Ctx, denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
+import { denied, fail, ok, versionConflict } from "../../src/modules/identity/directory/types";
 import { maySelfRegister, needsVerifiedEmail } from "../../src/modules/identity/signup";
 import { DirectoryObject, type In, type Out } from "./base";
 
@@ -178,7 +179,7 @@ export class DirectoryAccounts extends DirectoryObject {
    * Why deleting user `id` would fail (no such user, or the policy's refusal); null when it may go
    * ahead. `proven`: the caller proved the account is theirs (`deleteOwnAccount`).
    */
-  protected deletionRefused(ctx: Ctx, id: string, proven: boolean): Exclude<Out<"deleteUser">, { ok: true }> | null {
+  protected deletionRefused(ctx: Origin, id: string, proven: boolean): Exclude<Out<"deleteUser">, { ok: true }> | null {
     const user = this.authority.user(id);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.delete", user, owners: this.authority.owners(), proven });
@@ -191,7 +192,7 @@ export class DirectoryAccounts extends DirectoryObject {
   }
 
   /** The deletion, asked of the policy in the same call: sessions, created keys, invitations naming or sent by them (docs/identity.md). */
-  protected removeUser(ctx: Ctx, id: string, proven: boolean, recipient: string | null): Out<"deleteUser"> {
+  protected removeUser(ctx: Origin, id: string, proven: boolean, recipient: string | null): Out<"deleteUser"> {
     const refused = this.deletionRefused(ctx, id, proven);
     const email = this.store.user(id)?.email;
     if (refused || email === undefined) return refused ?? fail("not_found");

@@ -1,6 +1,7 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Origin } from "../../src/kernel/events/origin";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
-import { type Ctx, fail, ok, provenUser } from "../../src/modules/identity/directory/types";
+import { fail, ok, provenUser } from "../../src/modules/identity/directory/types";
 import { DirectoryAccounts } from "./accounts";
 import type { In, Out } from "./base";
 
@@ -106,7 +107,7 @@ export class DirectoryMailedTokens extends DirectoryAccounts {
    * the same transaction, an event (`user_id: null` for no account), the same commit.
    */
   private issuedOnRequest(
-    ctx: Ctx,
+    ctx: Origin,
     kind: "verify_email" | "password_reset",
     to: { userId: string; suspended: boolean } | null,
     token: { tokenHash: string; expiresAt: string; email: string },

@@ -1,7 +1,8 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Origin } from "../../src/kernel/events/origin";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import type { SessionRevocation } from "../../src/modules/identity/directory/sessions";
-import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
 import { DirectorySso } from "./sso";
 
@@ -34,7 +35,7 @@ export class DirectorySessions extends DirectorySso {
   }
 
   /** Whether the call's actor may sign `userId` out, and as whom (the user themself, or an administrator). */
-  private mayRevoke(ctx: Ctx, userId: string) {
+  private mayRevoke(ctx: Origin, userId: string) {
     const user = this.authority.user(userId);
     if (!user) return fail("not_found");
     const refusal = this.authority.check(ctx, { type: "user.sessions.revoke", user });

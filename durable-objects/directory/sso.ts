@@ -1,9 +1,10 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Origin } from "../../src/kernel/events/origin";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import { type RoleUses, ssoFieldsNaming } from "../../src/modules/identity/directory/role-uses";
 import { changesTrust, SsoDirectory } from "../../src/modules/identity/directory/sso";
 import type { SsoOrigin } from "../../src/modules/identity/directory/two-factor";
-import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import { OWNER } from "../../src/modules/identity/policy";
 import { emailDomain } from "../../src/modules/identity/signup";
 import { type LinkFacts, mayLinkByEmail, mayProvision } from "../../src/modules/identity/sso/mapping";
@@ -195,7 +196,7 @@ export class DirectorySso extends DirectoryMembership {
     const provisioned = existing === null;
     // From here the person signing in is the account's (the provider vouched for its identity, as a
     // correct password does): they act in what is recorded, as in password login's.
-    const as: Ctx = { ...ctx, actor: { kind: "user", id } };
+    const as: Origin = { ...ctx, actor: { kind: "user", id } };
     if (existing) {
       // An explicit link not linked yet waits on the second step with the session: its challenge carries it.
       const link = !linked && linkUserId !== null;
@@ -244,7 +245,7 @@ export class DirectorySso extends DirectoryMembership {
    * (`identity.link`), which completing it performs (two-factor.ts). Null: none.
    */
   private secondStep(
-    as: Ctx,
+    as: Origin,
     userId: string,
     args: {
       linkUserId: string | null;
@@ -274,7 +275,7 @@ export class DirectorySso extends DirectoryMembership {
    * provider as someone else, or was made to). An identity linked to this account already signs in.
    */
   private explicitLinkRefusal(
-    ctx: Ctx,
+    ctx: Origin,
     a: { issuer: string; email: string; linked: string | null; linkUserId: string },
   ): "identity_conflict" | "link_mismatch" | null {
     if (a.linked === a.linkUserId) return null;
@@ -300,7 +301,7 @@ export class DirectorySso extends DirectoryMembership {
 
   /** Records a sign-in the provider vouched for but the directory refused, against the account it named. */
   protected refuseSignIn(
-    ctx: Ctx,
+    ctx: Origin,
     userId: string,
     issuer: string,
     reason: "identity_conflict" | "link_required" | "link_mismatch" | "suspended",

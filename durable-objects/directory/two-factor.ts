@@ -1,7 +1,8 @@
 import { rpcArgs } from "../../src/kernel/durable/rpc";
+import type { Origin } from "../../src/kernel/events/origin";
 import { DirectoryRpc } from "../../src/modules/identity/directory/contract";
 import type { SsoOrigin } from "../../src/modules/identity/directory/two-factor";
-import { type Ctx, denied, fail, ok } from "../../src/modules/identity/directory/types";
+import { denied, fail, ok } from "../../src/modules/identity/directory/types";
 import type { In, Out } from "./base";
 import { DirectorySessions } from "./sessions";
 
@@ -167,7 +168,7 @@ export class DirectoryTwoFactor extends DirectorySessions {
    * provider, is a conflict (recorded, nothing linked, no session). Linked to this account already:
    * nothing to do. Inside the completion's transaction.
    */
-  private linkWaiting(ctx: Ctx, userId: string, identity: SsoOrigin): "linked" | "identity_conflict" {
+  private linkWaiting(ctx: Origin, userId: string, identity: SsoOrigin): "linked" | "identity_conflict" {
     const { issuer, subject } = identity;
     const linked = this.sso.linkedUser(issuer, subject);
     if (linked === userId) return "linked";

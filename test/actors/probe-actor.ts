@@ -5,6 +5,7 @@ import { KERNEL_NEEDS, loadConfig } from "../../src/kernel/config";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
+import { OriginSchema } from "../../src/kernel/events/origin";
 
 /**
  * A test-only actor over the base (test/worker.ts exports it; vitest.config.ts
@@ -46,6 +47,8 @@ export const ProbeRpc = defineRpc({
     reply: z.object({ timer: z.string() }),
   },
   notes: { args: z.object({}), reply: z.array(z.string()) },
+  /** A note a request caused: its event names the request's origin, as a product module's actor's does. */
+  noteBy: { args: z.object({ value: z.string(), origin: OriginSchema }), reply: z.object({}) },
   setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
   nested: { args: z.object({}), reply: z.object({}) },
   bind: { args: z.object({ tenant_id: z.string() }), reply: z.object({ tenant_id: z.string() }) },
@@ -78,6 +81,8 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
           // What emit() appended, kept past the relay's drain (which deletes sent outbox rows).
           "create table emitted (id integer primary key autoincrement, type text not null, data text not null)",
         ],
+        // The whole envelope, for what it says beyond data (actor, request id, ip hash).
+        ["alter table emitted add column envelope text"],
       ],
       timerMessage: Timer,
       publishes: ProbeEvents,
@@ -98,7 +103,12 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   protected override emit(...args: Parameters<Actor<Timer>["emit"]>) {
     const event = super.emit(...args);
-    this.ctx.storage.sql.exec("insert into emitted (type, data) values (?, ?)", event.type, JSON.stringify(event.data));
+    this.ctx.storage.sql.exec(
+      "insert into emitted (type, data, envelope) values (?, ?, ?)",
+      event.type,
+      JSON.stringify(event.data),
+      JSON.stringify(event),
+    );
     return event;
   }
 
@@ -210,6 +220,17 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     });
   }
 
+  noteBy(input: RpcArgs<Rpc, "noteBy">) {
+    return this.receive("noteBy", () => {
+      const { value, origin } = rpcArgs(ProbeRpc, "noteBy", input);
+      this.emit(
+        { tenantId: "t_probe", stream: "t_probe/probe/by" },
+        { type: "probe.note.added", data: { value }, ...origin },
+      );
+      return {};
+    });
+  }
+
   later(input: RpcArgs<Rpc, "later">) {
     return this.receive("later", () => {
       const { note, at, key, fail, next_note } = rpcArgs(ProbeRpc, "later", input);
@@ -263,6 +284,14 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     return this.ctx.storage.sql
       .exec<{ type: string; data: string }>("select type, data from emitted order by id")
       .toArray();
+  }
+
+  /** The envelopes emitted, as JSON, oldest first. */
+  envelopes() {
+    return this.ctx.storage.sql
+      .exec<{ envelope: string }>("select envelope from emitted order by id")
+      .toArray()
+      .map((r) => r.envelope);
   }
 
   /** Test access to the base's supervision state. */

@@ -13,21 +13,17 @@ const modulesDir = join(root, "src", "modules");
 
 /** `<importing module> -> <module>/<path>`, and why it stands. */
 const ALLOWED: Record<string, string> = {
-  // Identity's public surface, which modules depending on it use: the directory's typed
-  // contract client and its types, the request's ctx (services). Sealing needs none of it: the
-  // kernel's tenantEnvelopeOf finds the seeds identity provides (ModuleDef.auth.tenant_seeds).
-  "files -> identity/directory/types": "Ctx, the directory's contract type",
-  "files -> identity/services": "ctxOf, the request's ctx",
-  "webhooks -> identity/directory/types": "Ctx, the directory's contract type",
-  "webhooks -> identity/services": "ctxOf, the request's ctx",
+  // Files and webhooks import nothing of identity: the request's origin for their objects is the
+  // kernel's (originOf, kernel/events/origin), and sealing is the kernel's tenantEnvelopeOf over
+  // the seeds identity provides (ModuleDef.auth.tenant_seeds).
   // Tenants provisions and offboards identity's per-tenant directory: it is identity's other half.
   "tenants -> identity/authenticators": "forgetTenantPrincipals: applied grants drop cached principals",
   "tenants -> identity/directory/contract": "provisioning and lifecycle: the directory's contract client",
   "tenants -> identity/directory/tenant-state": "TenantChange, TenantState: the lifecycle the directory keeps",
-  "tenants -> identity/directory/types": "Ctx",
+  "tenants -> identity/directory/types": "KeyView: the admin key in the create answer",
   "tenants -> identity/key-index": "keyIndex: provisioning and purging the API key index",
   "tenants -> identity/schemas": "KeySchema, keyPath: the admin key in the create answer",
-  "tenants -> identity/services": "ctxOf",
+  "tenants -> identity/services": "newApiKey: the tenant's first admin key",
   "tenants -> identity/settings": "forgetSettings: a rate-limit override changed takes effect at once",
 };
 

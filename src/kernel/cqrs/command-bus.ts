@@ -3,13 +3,12 @@ import type { Permission } from "../../generated/permissions";
 import { deny } from "../auth/deny";
 import { can, principalOf, tenantOf } from "../auth/guards";
 import type { Principal } from "../auth/types";
-import { isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec } from "../errors";
 import { KERNEL_ERROR_CODES, type KernelErrorCode } from "../errors/codes";
 import { aggregateOf, type HandleError } from "../events/aggregate-rpc";
 import type { Decider, NewEvent } from "../events/decider";
-import { clientIpHash } from "../http/client-ip";
+import { actorOf, originOf } from "../events/origin";
 import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
@@ -193,6 +192,7 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
       );
     }
     // (4) handler
+    const origin = originOf(c, actorOf(principal));
     const reply = await aggregate.handle({
       command: parsed.data,
       expectedVersion,
@@ -200,9 +200,9 @@ async function dispatchCommand<C extends { type: string }, E extends NewEvent, S
       // decider's refusal answers first), and this keeps a stream created meanwhile from taking a
       // write authorized on the empty state.
       ...(current ? { authorizedAt: current.version } : {}),
-      ctx: { now: isoNow(c.get("clock")), actor: { kind: principal.kind, id: principal.id } },
-      requestId: c.get("requestId"),
-      ipHash: clientIpHash(c),
+      ctx: { now: origin.now, actor: origin.actor },
+      requestId: origin.requestId,
+      ipHash: origin.ipHash,
     });
     if (!reply.ok) throw toAppError(reply.error, request.errors);
     c.header("ETag", `"${reply.version}"`);

@@ -3,7 +3,8 @@ import { EraseRpc } from "../durable/erase";
 import { defineRpc, rpcClient } from "../durable/rpc";
 import { ExpectedVersionSchema } from "../http/if-match";
 import type { Decider } from "./decider";
-import { ActorSchema, EnvelopeSchema, type Event, IpHashSchema, type NewEvent, parseStoredEvent } from "./envelope";
+import { EnvelopeSchema, type Event, type NewEvent, parseStoredEvent } from "./envelope";
+import { OriginSchema } from "./origin";
 
 /** Where an aggregate lives: `<tenant>/<type>/<id>`. */
 export const StreamSchema = z.object({
@@ -43,9 +44,10 @@ export const AggregateRpc = defineRpc({
       command: z.unknown(),
       expectedVersion: ExpectedVersionSchema.optional(),
       authorizedAt: z.number().int().min(0).optional(),
-      ctx: z.object({ now: z.iso.datetime(), actor: ActorSchema }),
-      requestId: z.string().max(128).nullable(),
-      ipHash: IpHashSchema.nullish(),
+      // The request's origin (./origin.ts), as the command bus splits it.
+      ctx: OriginSchema.pick({ now: true, actor: true }),
+      requestId: OriginSchema.shape.requestId,
+      ipHash: OriginSchema.shape.ipHash,
     }),
     reply: z.union([
       z.object({ ok: z.literal(true), version: z.number().int(), state: z.unknown(), events: z.number().int() }),

@@ -26,7 +26,7 @@ const ipKey = derivedKey("plinth ip hash");
  * the hashes recorded before stay comparable with new ones.
  *
  * @example
- * const ctx = { now, actor, requestId: c.get("requestId"), ipHash: clientIpHash(c) };
+ * const ipHash = clientIpHash(c); // a request's whole origin, this with it: originOf(c) (kernel/events/origin)
  */
 export function clientIpHash(c: Context<AppEnv>): string | null {
   const ip = c.req.header("cf-connecting-ip")?.trim();

@@ -5,7 +5,7 @@ import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import type { Actor, AuditFacts, OutgoingEvent } from "../events/envelope";
-import { clientIpHash } from "../http/client-ip";
+import { originOf } from "../events/origin";
 
 /** What the tenant's audit log says of an event dead letter acted on: which letter, and the event it held. */
 const EventLetterFacts = z.object({
@@ -60,16 +60,14 @@ export interface LetterActor {
   now: Date;
 }
 
-/** The request's principal as the one acting on letters; null without a principal. */
+/**
+ * The request's principal as the one acting on letters, from the request's origin (one clock
+ * read); null without a principal: an anonymous request acts on no letter.
+ */
 export function requestActor(c: Context<AppEnv>): LetterActor | null {
-  const principal = c.get("principal");
-  if (!principal) return null;
-  return {
-    actor: { kind: principal.kind, id: principal.id },
-    requestId: c.get("requestId") ?? null,
-    ipHash: clientIpHash(c),
-    now: c.get("clock").now(),
-  };
+  if (!c.get("principal")) return null;
+  const { actor, requestId, ipHash, now } = originOf(c);
+  return { actor, requestId, ipHash: ipHash ?? null, now: new Date(now) };
 }
 
 /**

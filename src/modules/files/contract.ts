@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
-import { CtxSchema } from "../identity/directory/types";
+import { OriginSchema } from "../../kernel/events/origin";
 
 /**
  * The RPC contract of the FileStore actor (kernel/actors), one per tenant,
@@ -67,7 +67,13 @@ export const FileStoreRpc = defineRpc({
   },
   /** The upload is in R2: the reservation becomes the file, and `files.file.uploaded` is recorded. */
   commit: {
-    args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, size: Bytes, sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+    args: z.object({
+      ctx: OriginSchema,
+      tenant_id: Id,
+      id: Id,
+      size: Bytes,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
     reply: z.discriminatedUnion("ok", [
       z.object({ ok: z.literal(true), file: FileSchema }),
       z.object({ ok: z.literal(false), error: z.literal("expired") }),
@@ -76,7 +82,7 @@ export const FileStoreRpc = defineRpc({
   /** The upload failed: frees its reservation (nothing if it was committed or already freed). */
   release: { args: z.object({ id: Id }), reply: z.object({}) },
   /** Deletes a file and records `files.file.deleted`; its R2 object is deleted by the caller and again by a timer. */
-  remove: { args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id }), reply: z.object({ ok: z.boolean() }) },
+  remove: { args: z.object({ ctx: OriginSchema, tenant_id: Id, id: Id }), reply: z.object({ ok: z.boolean() }) },
   get: { args: z.object({ id: Id }), reply: FileSchema.nullable() },
   /**
    * The stored rows after position `after` (0: from the first), in storage order, for a
@@ -89,7 +95,7 @@ export const FileStoreRpc = defineRpc({
   },
   usage: { args: z.object({}), reply: UsageSchema },
   /** Sets the tenant's own quota (null: the platform's default) and records `files.quota.updated`. */
-  setQuota: { args: z.object({ ctx: CtxSchema, tenant_id: Id, quota_bytes: Bytes.nullable() }), reply: UsageSchema },
+  setQuota: { args: z.object({ ctx: OriginSchema, tenant_id: Id, quota_bytes: Bytes.nullable() }), reply: UsageSchema },
 });
 
 /** The tenant's file store. */

@@ -3,6 +3,7 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { principalOf, refuseUnavailableTenant, tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import { AppError, moduleError } from "../../kernel/errors";
+import { originOf } from "../../kernel/events/origin";
 import { declaredSha256 } from "../../kernel/http/streamed-body";
 import { errorFields } from "../../kernel/log";
 import {
@@ -17,7 +18,6 @@ import {
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { readModels } from "../../kernel/read-models";
-import { ctxOf } from "../identity/services";
 import { FileSchema, fileStore, UsageSchema } from "./contract";
 import { mismatchDetail, mismatchedDigest } from "./digests";
 import { BINARY, DOWNLOAD_RESPONSES, DownloadHeaders, WriteConditionHeaders } from "./download-spec";
@@ -261,7 +261,7 @@ export const fileRoutes = createRouter()
     }
     // Should this call fail, the commit may have happened: the object stays, and the
     // reservation's expiry deletes it only if it did not.
-    const committed = await store.commit({ ctx: ctxOf(c), tenant_id: tenant.id, id, ...stored });
+    const committed = await store.commit({ ctx: originOf(c), tenant_id: tenant.id, id, ...stored });
     if (!committed.ok) {
       await c.env.FILES.delete(key);
       throw moduleError(fileErrors, "upload_expired", { detail: "the upload outlived its reservation; upload again" });
@@ -321,7 +321,7 @@ export const fileRoutes = createRouter()
     const { id } = c.req.valid("param");
     if (!isFileId(id)) throw fileNotFound();
     await requireWritePreconditions(c, tenant.id, id);
-    const { ok } = await fileStore(c.env, tenant.id).remove({ ctx: ctxOf(c), tenant_id: tenant.id, id });
+    const { ok } = await fileStore(c.env, tenant.id).remove({ ctx: originOf(c), tenant_id: tenant.id, id });
     if (!ok) throw fileNotFound();
     // Gone before the answer, so a download right after is 404; the store's timer deletes it too, should this fail.
     await c.env.FILES.delete(objectKey(tenant.id, id)).catch((error: unknown) => {
@@ -342,6 +342,6 @@ export const fileRoutes = createRouter()
         errors: [{ path: "body.quota_bytes", message: `at most ${quotaBytes}` }],
       });
     }
-    const usage = await fileStore(c.env, tenant.id).setQuota({ ctx: ctxOf(c), tenant_id: tenant.id, quota_bytes });
+    const usage = await fileStore(c.env, tenant.id).setQuota({ ctx: originOf(c), tenant_id: tenant.id, quota_bytes });
     return c.json(usage, 200);
   });

@@ -39,7 +39,7 @@ export function accountProofBody<T extends z.ZodRawShape>(extra: T) {
  *
  * @example
  * const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
- * const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof });
+ * const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof });
  */
 export async function proveAccount(
   c: Context<AppEnv>,

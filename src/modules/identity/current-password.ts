@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../kernel/env";
+import { originOf } from "../../kernel/events/origin";
 import { enforce, refund } from "../../kernel/ratelimit/limiter";
 import type { directory } from "./directory/contract";
 import { identityError } from "./refusals";
-import { ctxOf, hasher } from "./services";
+import { hasher } from "./services";
 
 /**
  * Checks a signed-in user's current password before a change only they may make (a new
@@ -28,7 +29,7 @@ export async function confirmCurrentPassword(
   const stored = await dir.passwordHashOf(userId);
   const verdict = stored ? await hasher.verify(stored, presented) : { ok: false };
   if (!verdict.ok) {
-    await dir.loginFailed({ ctx: ctxOf(c), reason: "bad_password" });
+    await dir.loginFailed({ ctx: originOf(c), reason: "bad_password" });
     throw identityError("wrong_password", "the current password is wrong");
   }
   await refund(c, guess);

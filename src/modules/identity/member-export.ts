@@ -3,10 +3,10 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import type { AppEnv } from "../../kernel/env";
 import { AppError } from "../../kernel/errors";
+import { originOf } from "../../kernel/events/origin";
 import { type MemberExport, SubjectGone } from "../../kernel/modules/personal-data";
 import { directory } from "./directory/contract";
 import { refused } from "./refusals";
-import { ctxOf } from "./services";
 
 /**
  * Who may take an administrator's copy of a member's export (`GET /api/v1/users/{id}/export`,
@@ -20,13 +20,13 @@ import { ctxOf } from "./services";
 export const memberExport: MemberExport = {
   permission: PERMISSIONS.identity.user.export,
   async admit(c: Context<AppEnv>, userId: string) {
-    const result = await directory(c.env, tenantOf(c).id).admitUserExport({ ctx: ctxOf(c), id: userId });
+    const result = await directory(c.env, tenantOf(c).id).admitUserExport({ ctx: originOf(c), id: userId });
     if (result.ok) return;
     if (result.error === "denied") throw refused(c, result.refusal, userId);
     throw new AppError("not_found", { detail: "no such user" });
   },
   async recordOwn(c: Context<AppEnv>) {
-    const result = await directory(c.env, tenantOf(c).id).recordOwnExport({ ctx: ctxOf(c) });
+    const result = await directory(c.env, tenantOf(c).id).recordOwnExport({ ctx: originOf(c) });
     if (!result.ok) throw new SubjectGone();
   },
 };

@@ -2,13 +2,13 @@ import type { Context } from "hono";
 import { tenantOf } from "../../kernel/auth/guards";
 import type { RpcReply } from "../../kernel/durable/rpc";
 import type { AppEnv } from "../../kernel/env";
+import { originOf } from "../../kernel/events/origin";
 import { errorFields } from "../../kernel/log";
 import { recipientDigest } from "../../kernel/notify/recipient-digest";
 import { dismissMailTo } from "../../kernel/notify/recipient-dismissal";
 import { evictUser, forgetRevokedKeys } from "./authenticators";
 import { type DirectoryRpc, directory } from "./directory/contract";
 import { writeRefused } from "./refusals";
-import { ctxOf } from "./services";
 
 /**
  * A deletion's answer from the directory, as its contract types it: the keys revoked with the
@@ -80,6 +80,6 @@ export async function settleRemoval(
  */
 export async function removeUser(c: Context<AppEnv>, id: string): Promise<void> {
   const recipient = await recipientOf(c, id);
-  const result = await directory(c.env, tenantOf(c).id).deleteUser({ ctx: ctxOf(c), id, recipient });
+  const result = await directory(c.env, tenantOf(c).id).deleteUser({ ctx: originOf(c), id, recipient });
   await settleRemoval(c, id, result, recipient);
 }

@@ -3,8 +3,8 @@ import { MAX_PERMISSION_LENGTH } from "../../kernel/auth/permissions";
 import { EraseRpc } from "../../kernel/durable/erase";
 import { defineRpc, rpcClient } from "../../kernel/durable/rpc";
 import { EnvelopeSchema } from "../../kernel/events/envelope";
+import { OriginSchema } from "../../kernel/events/origin";
 import { ExpectedVersionSchema } from "../../kernel/http/if-match";
-import { CtxSchema } from "../identity/directory/types";
 import { EventFilter } from "./domain";
 
 /**
@@ -88,7 +88,7 @@ export const RegistryRpc = defineRpc({
   ...EraseRpc,
   create: {
     args: z.object({
-      ctx: CtxSchema,
+      ctx: OriginSchema,
       tenant_id: Id,
       endpoint: z.object({
         id: Id,
@@ -119,7 +119,7 @@ export const RegistryRpc = defineRpc({
   get: { args: z.object({ id: Id }), reply: EndpointSchema.nullable() },
   update: {
     args: z.object({
-      ctx: CtxSchema,
+      ctx: OriginSchema,
       tenant_id: Id,
       id: Id,
       expected_version: ExpectedVersionSchema.optional(),
@@ -149,7 +149,7 @@ export const RegistryRpc = defineRpc({
   },
   rotate: {
     args: z.object({
-      ctx: CtxSchema,
+      ctx: OriginSchema,
       tenant_id: Id,
       id: Id,
       sealed_secret: z.string().max(1024),
@@ -158,7 +158,7 @@ export const RegistryRpc = defineRpc({
     reply: Changed,
   },
   remove: {
-    args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, expected_version: ExpectedVersionSchema.optional() }),
+    args: z.object({ ctx: OriginSchema, tenant_id: Id, id: Id, expected_version: ExpectedVersionSchema.optional() }),
     reply: z.union([
       /** `version`: the deletion's, one past the endpoint's last (the 204's ETag, as a role's deletion). */
       z.object({ ok: z.literal(true), version: z.number().int() }),
@@ -168,7 +168,7 @@ export const RegistryRpc = defineRpc({
   },
   /** Sends a `webhooks.test` message to one endpoint, whatever its filters. */
   sendTest: {
-    args: z.object({ ctx: CtxSchema, tenant_id: Id, id: Id, message_id: Id }),
+    args: z.object({ ctx: OriginSchema, tenant_id: Id, id: Id, message_id: Id }),
     reply: z.union([
       z.object({ ok: z.literal(true) }),
       z.object({ ok: z.literal(false), error: z.enum(["not_found", "disabled"]) }),
@@ -276,13 +276,13 @@ export const EndpointRpc = defineRpc({
     reply: DeliverySchema.extend({ attempt_log: z.array(AttemptSchema) }).nullable(),
   },
   /** One delivery sent again; recorded for the tenant's audit log as `ctx`'s when it was not still pending. */
-  redeliver: { args: z.object({ ctx: CtxSchema, id: Id }), reply: z.object({ ok: z.boolean() }) },
+  redeliver: { args: z.object({ ctx: OriginSchema, id: Id }), reply: z.object({ ok: z.boolean() }) },
   /**
    * After an outage: up to `limit` failed deliveries (given up since `since`, epoch ms) back in
    * the queue; recorded for the tenant's audit log as `ctx`'s when it requeued any.
    */
   redeliverFailed: {
-    args: z.object({ ctx: CtxSchema, since: z.number().int().nullable(), limit: z.number().int().min(1).max(100) }),
+    args: z.object({ ctx: OriginSchema, since: z.number().int().nullable(), limit: z.number().int().min(1).max(100) }),
     reply: z.object({ requeued: z.number().int(), remaining: z.number().int() }),
   },
   health: {

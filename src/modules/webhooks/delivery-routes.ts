@@ -8,10 +8,10 @@ import { PERMISSIONS } from "../../generated/permissions";
 import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
+import { originOf } from "../../kernel/events/origin";
 import { IdParam, jsonBody, jsonResponse, listOf } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
-import { ctxOf } from "../identity/services";
 import { endpointActor, registry } from "./contract";
 import { visibleDelivery } from "./readable";
 import { endpointOf } from "./routes";
@@ -94,7 +94,7 @@ export const webhookDeliveryRoutes = createRouter()
     const tenant = tenantOf(c);
     const messageId = newId(c.get("clock").now().getTime());
     const result = await registry(c.env, tenant.id).sendTest({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tenant_id: tenant.id,
       id,
       message_id: messageId,
@@ -119,12 +119,12 @@ export const webhookDeliveryRoutes = createRouter()
     const { id, delivery_id } = c.req.valid("param");
     const endpoint = await endpointOf(c, id);
     if (!endpoint.enabled) throw disabled("tenant", tenantOf(c).id, id, endpoint);
-    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: ctxOf(c), id: delivery_id });
+    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: originOf(c), id: delivery_id });
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
   })
   .openapi(redeliverFailed, async (c) => {
     const { id } = c.req.valid("param");
-    const caller = { ctx: ctxOf(c), way: "tenant" as const };
+    const caller = { ctx: originOf(c), way: "tenant" as const };
     return c.json(await requeueGivenUp(c.env, caller, tenantOf(c).id, id, c.req.valid("json")), 200);
   });

@@ -1,6 +1,6 @@
 import type { Envelope } from "../../kernel/events/envelope";
+import type { Origin } from "../../kernel/events/origin";
 import type { EventReadRules } from "../../kernel/modules/event-read";
-import type { Ctx } from "../identity/directory/types";
 import type { OutgoingMessage } from "./contract";
 import { type Endpoint, receives } from "./endpoints-table";
 import { checkedFor } from "./reads";
@@ -24,7 +24,7 @@ export function messageBody(event: Envelope): string {
 export const TEST_MESSAGE_TYPE = "webhooks.test";
 
 /** The `webhooks.test` message of "send test event": an envelope like any other, with no stream behind it. */
-export function testMessage(tenantId: string, messageId: string, ctx: Ctx): OutgoingMessage {
+export function testMessage(tenantId: string, messageId: string, ctx: Origin): OutgoingMessage {
   const event: Envelope = {
     id: messageId,
     type: TEST_MESSAGE_TYPE,

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { unknownPlatformTenant } from "../../kernel/auth/unknown-tenant";
 import type { AppEnv } from "../../kernel/env";
+import { originOf } from "../../kernel/events/origin";
 import {
   DisplayName,
   ETAG_HEADER,
@@ -14,7 +15,6 @@ import {
 } from "../../kernel/openapi/blocks";
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
-import { ctxOf } from "../identity/services";
 import { flagEndpoint, flagPage } from "./filters";
 import {
   DeliveriesQuery,
@@ -140,7 +140,7 @@ export const platformWebhookRoutes = createRouter()
   .openapi(redeliver, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c, tenant_id);
-    const caller = { ctx: ctxOf(c), way: "platform" as const };
+    const caller = { ctx: originOf(c), way: "platform" as const };
     const result = await redeliverFailed(c.env, caller, tenantId, id, c.req.valid("json"));
     // The tenant's audit log records it as the platform's; the platform's own record is this line.
     c.get("log").info("webhook deliveries requeued by the platform", {
@@ -155,7 +155,7 @@ export const platformWebhookRoutes = createRouter()
   .openapi(enable, async (c) => {
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c, tenant_id);
-    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), true);
+    const endpoint = await setEndpointEnabled(c.env, tenantId, id, originOf(c), ifMatch(c), true);
     c.header("ETag", `"${endpoint.version}"`);
     return c.json(flagEndpoint(c, endpoint), 200);
   })
@@ -163,7 +163,7 @@ export const platformWebhookRoutes = createRouter()
     const { tenant_id, id } = c.req.valid("param");
     const tenantId = await liveTenant(c, tenant_id);
     const note = c.req.valid("json").reason ?? null;
-    const endpoint = await setEndpointEnabled(c.env, tenantId, id, ctxOf(c), ifMatch(c), false, { note });
+    const endpoint = await setEndpointEnabled(c.env, tenantId, id, originOf(c), ifMatch(c), false, { note });
     c.header("ETag", `"${endpoint.version}"`);
     return c.json(flagEndpoint(c, endpoint), 200);
   });

@@ -1,5 +1,5 @@
 import type { ActorAddress, ActorEvent } from "../../kernel/actors";
-import type { Ctx } from "../identity/directory/types";
+import type { Origin } from "../../kernel/events/origin";
 
 // The audit events of deliveries sent again: a `redeliver-failed` batch, or one delivery.
 
@@ -29,7 +29,7 @@ export const endpointActorAddress = (r: Pick<Redelivery, "tenantId" | "endpointI
  * log says who did it (the admin's key or user, or the platform), for which endpoint, how many
  * and since when. Only for a call that requeued some: one that found none resent nothing.
  */
-export function redeliveredEvent(ctx: Ctx, r: Redelivery): ActorEvent {
+export function redeliveredEvent(ctx: Origin, r: Redelivery): ActorEvent {
   const facts = {
     endpoint_id: r.endpointId,
     requeued: r.requeued,
@@ -49,7 +49,7 @@ export function redeliveredEvent(ctx: Ctx, r: Redelivery): ActorEvent {
 
 /** `webhooks.delivery.redelivered`: one delivery's payload sent again, by `ctx`'s caller. */
 export function redeliveredOneEvent(
-  ctx: Ctx,
+  ctx: Origin,
   r: Pick<Redelivery, "endpointId"> & { deliveryId: string; messageId: string },
 ): ActorEvent {
   const facts = { endpoint_id: r.endpointId, delivery_id: r.deliveryId, message_id: r.messageId };

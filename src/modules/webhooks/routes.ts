@@ -5,6 +5,7 @@ import { tenantOf } from "../../kernel/auth/guards";
 import { newId } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { moduleError } from "../../kernel/errors";
+import { originOf } from "../../kernel/events/origin";
 import { type ExpectedVersion, versionMatches } from "../../kernel/http/if-match";
 import { staleVersion } from "../../kernel/http/stale-version";
 import {
@@ -21,7 +22,6 @@ import {
 import { operations } from "../../kernel/openapi/operation";
 import { createRouter, problem } from "../../kernel/openapi/router";
 import { checkUrl } from "../../kernel/outbound";
-import { ctxOf } from "../identity/services";
 import { EndpointRpc, endpointActor, registry, WEBHOOK_URL_MAX } from "./contract";
 import { EventFilter } from "./domain";
 import { webhookErrors } from "./errors";
@@ -189,7 +189,7 @@ export const webhookRoutes = createRouter()
     const secret = newSigningSecret();
     const sealed = await sealSecret(c, id, secret);
     const result = await registry(c.env, tenant.id).create({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tenant_id: tenant.id,
       endpoint: {
         id,
@@ -237,7 +237,7 @@ export const webhookRoutes = createRouter()
       if (moved) checkMove(c, held.events, await endpointActor(c.env, tenant.id, id).keptTypes({}));
     }
     const result = await registry(c.env, tenant.id).update({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tenant_id: tenant.id,
       id,
       expected_version: expected,
@@ -256,7 +256,7 @@ export const webhookRoutes = createRouter()
     const { id } = c.req.valid("param");
     const tenant = tenantOf(c);
     const result = await registry(c.env, tenant.id).remove({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tenant_id: tenant.id,
       id,
       expected_version: ifMatch(c),
@@ -272,7 +272,7 @@ export const webhookRoutes = createRouter()
     const secret = newSigningSecret();
     const sealed = await sealSecret(c, id, secret);
     const result = await registry(c.env, tenant.id).rotate({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tenant_id: tenant.id,
       id,
       sealed_secret: sealed,

@@ -1,7 +1,7 @@
 import { AppError, moduleError } from "../../kernel/errors";
+import type { Origin } from "../../kernel/events/origin";
 import { type ExpectedVersion, versionMatches } from "../../kernel/http/if-match";
 import { staleVersion } from "../../kernel/http/stale-version";
-import type { Ctx } from "../identity/directory/types";
 import { type EndpointView, endpointActor, registry } from "./contract";
 import { webhookErrors } from "./errors";
 
@@ -101,7 +101,7 @@ export async function deliveryPage(
  */
 export async function redeliverFailed(
   env: Env,
-  caller: { ctx: Ctx; way: EnableWay },
+  caller: { ctx: Origin; way: EnableWay },
   tenantId: string,
   id: string,
   body: { since?: string | undefined; limit: number },
@@ -133,7 +133,7 @@ export async function setEndpointEnabled(
   env: Env,
   tenantId: string,
   id: string,
-  ctx: Ctx,
+  ctx: Origin,
   expected: ExpectedVersion | undefined,
   enabled: boolean,
   platformDisable?: { note: string | null },

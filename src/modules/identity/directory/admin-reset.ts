@@ -1,7 +1,7 @@
+import type { Origin } from "../../../kernel/events/origin";
 import type { Credentials } from "./credentials";
 import type { DirectoryStore } from "./store";
 import type { TwoFactor } from "./two-factor";
-import type { Ctx } from "./types";
 
 /** A reset token an administrator asked for: its hash and expiry, and whether to sign the user out with it. */
 export interface AdminReset {
@@ -42,7 +42,7 @@ export class AdminResets {
   ) {}
 
   /** Stores the reset token for `userId`, voiding their earlier ones (only the newest works). */
-  issue(ctx: Ctx, userId: string, reset: AdminReset): AdminResetDone {
+  issue(ctx: Origin, userId: string, reset: AdminReset): AdminResetDone {
     return this.store.tx(() => {
       this.creds.voidOneTime(ctx, "password_reset", userId);
       this.creds.issueOneTime("password_reset", userId, reset.tokenHash, reset.expiresAt);

@@ -4,10 +4,11 @@
  * extends it with the tenant's refresh-token families and one-time tokens.
  */
 import { storedJson } from "../../../kernel/db/stored-json";
+import type { Origin } from "../../../kernel/events/origin";
 import { type KeyCap, withheldScopes } from "../key-reach";
 import { keyCaps } from "./key-chain";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, type KeyView, ok, type Result, Strings, type VerifiedKey } from "./types";
+import { fail, type KeyView, ok, type Result, Strings, type VerifiedKey } from "./types";
 
 interface KeyRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -41,7 +42,7 @@ export class ApiKeys {
   }
 
   createKey(
-    ctx: Ctx,
+    ctx: Origin,
     key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; expiresAt: string | null },
   ): KeyView {
     this.store.tx(() => {
@@ -116,7 +117,7 @@ export class ApiKeys {
    * revocation is its own `identity.key.revoked` event; the cascaded ones name
    * their cause. Returns the ids and hashes of every key revoked.
    */
-  revokeKey(ctx: Ctx, id: string): Result<{ id: string; hash: string }[], "not_found" | "revokes_caller"> {
+  revokeKey(ctx: Origin, id: string): Result<{ id: string; hash: string }[], "not_found" | "revokes_caller"> {
     if (!this.liveKey(id, ctx.now)) return fail("not_found");
     // A key revoking the key that minted it (an admin key "rotated" by minting its replacement
     // with it, then revoking it with the replacement) would take itself down in the cascade and
@@ -158,13 +159,13 @@ export class ApiKeys {
    * caller's transaction (the user's deletion): a key must not outlive the person who
    * made it any more than a key outlives the key that made it. Returns what was revoked.
    */
-  revokeKeysOf(ctx: Ctx, userId: string): { id: string; hash: string }[] {
+  revokeKeysOf(ctx: Origin, userId: string): { id: string; hash: string }[] {
     return this.revokeTrees(ctx, "created_by", userId, { cause: "creator_deleted", user_id: userId });
   }
 
   /** Revokes the live keys whose `column` is `value` and their descendants; the roots' events carry `rootCause`. */
   private revokeTrees(
-    ctx: Ctx,
+    ctx: Origin,
     column: "id" | "created_by",
     value: string,
     rootCause: { cause: "creator_deleted"; user_id: string } | null,

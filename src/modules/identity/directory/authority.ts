@@ -1,9 +1,9 @@
 import type { Actor } from "../../../kernel/events/envelope";
+import type { Origin } from "../../../kernel/events/origin";
 import { type AuthorityAction, authorize, type Caller, OWNER, type Refusal, type UserFacts } from "../policy";
 import type { Credentials } from "./credentials";
 import type { Roles } from "./roles";
 import type { DirectoryStore } from "./store";
-import type { Ctx } from "./types";
 
 /**
  * The directory's side of the authority policy: the facts it needs, read from
@@ -57,7 +57,7 @@ export class Authority {
   }
 
   /** The policy's verdict on `action` by the call's actor, now: null when allowed. */
-  check(ctx: Ctx, action: AuthorityAction): Refusal | null {
+  check(ctx: Origin, action: AuthorityAction): Refusal | null {
     return authorize(this.caller(ctx.actor, ctx.now), action);
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { OriginSchema } from "../../../kernel/events/origin";
 import { USER_AGENT_MAX } from "./sessions";
-import { CtxSchema, ROLE_NAME_PATTERN } from "./types";
+import { ROLE_NAME_PATTERN } from "./types";
 
 // The argument shapes every part of the TenantDirectory's RPC contract (contract.ts and the
 // *-contract.ts beside it) checks: the Worker is trusted, but a bug on its side must not corrupt a
@@ -18,4 +19,4 @@ export const UserAgent = z.string().max(USER_AGENT_MAX).nullish();
 export const Page = z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(64).nullable() });
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: z.string().nullable() });
 /** A write's arguments: who asks, when and from where (`ctx`), with the method's own. */
-export const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: CtxSchema, ...shape });
+export const withCtx = <T extends z.ZodRawShape>(shape: T) => z.object({ ctx: OriginSchema, ...shape });

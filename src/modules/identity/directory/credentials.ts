@@ -1,5 +1,6 @@
+import type { Origin } from "../../../kernel/events/origin";
 import { ApiKeys } from "./api-keys";
-import { type Ctx, fail, ok, provenUser, type Result, type UserPrincipal } from "./types";
+import { fail, ok, provenUser, type Result, type UserPrincipal } from "./types";
 
 /** Refresh tokens live 30 days; each refresh spends one and issues the next. */
 export const REFRESH_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -33,7 +34,7 @@ export type Rotated = Result<{ principal: UserPrincipal; familyId: string; resen
  */
 export class Credentials extends ApiKeys {
   /** Starts a family with its first refresh token (on login). */
-  startFamily(ctx: Ctx, userId: string, familyId: string, tokenHash: string): void {
+  startFamily(ctx: Origin, userId: string, familyId: string, tokenHash: string): void {
     this.store.tx(() => {
       this.sql.exec("insert into token_families (id, user_id, created_at) values (?, ?, ?)", familyId, userId, ctx.now);
       this.sql.exec(
@@ -54,7 +55,7 @@ export class Credentials extends ApiKeys {
    * A token presented after it was spent revokes the whole family: someone
    * holds a copy.
    */
-  rotate(ctx: Ctx, presentedHash: string, nextHash: string, nextSealed: string): Rotated | Reused {
+  rotate(ctx: Origin, presentedHash: string, nextHash: string, nextSealed: string): Rotated | Reused {
     const row = this.sql
       .exec<{
         family_id: string;
@@ -108,7 +109,7 @@ export class Credentials extends ApiKeys {
    * The sealed successor of a token spent less than {@link REFRESH_GRACE_MS} ago, while that
    * successor is still unspent and unexpired; null otherwise (the presentation is a reuse).
    */
-  private withinGrace(ctx: Ctx, presentedHash: string, spentAt: string): string | null {
+  private withinGrace(ctx: Origin, presentedHash: string, spentAt: string): string | null {
     if (Date.parse(ctx.now) - Date.parse(spentAt) >= REFRESH_GRACE_MS) return null;
     const row = this.sql
       .exec<{ successor_sealed: string | null }>(
@@ -123,7 +124,7 @@ export class Credentials extends ApiKeys {
   }
 
   /** Revokes the family of a presented token (logout); unknown tokens are ignored. Returns its user. */
-  logout(ctx: Ctx, presentedHash: string): string | null {
+  logout(ctx: Origin, presentedHash: string): string | null {
     const row = this.sql
       .exec<{ family_id: string; user_id: string; revoked_at: string | null }>(
         `select t.family_id, f.user_id, f.revoked_at from refresh_tokens t
@@ -137,7 +138,7 @@ export class Credentials extends ApiKeys {
     return row?.user_id ?? null;
   }
 
-  private revokeFamily(ctx: Ctx, familyId: string, userId: string, reason: string): void {
+  private revokeFamily(ctx: Origin, familyId: string, userId: string, reason: string): void {
     this.store.tx(() => {
       this.sql.exec("update token_families set revoked_at = ? where id = ? and revoked_at is null", ctx.now, familyId);
       this.store.emit(
@@ -154,7 +155,7 @@ export class Credentials extends ApiKeys {
    * except `keep` (the session that changed its own password); inside the caller's tx. Returns
    * how many it revoked.
    */
-  revokeAllFamilies(ctx: Ctx, userId: string, reason: string, keep: string | null = null): number {
+  revokeAllFamilies(ctx: Origin, userId: string, reason: string, keep: string | null = null): number {
     const families = this.sql
       .exec<{ id: string }>("select id from token_families where user_id = ? and revoked_at is null", userId)
       .toArray()
@@ -187,7 +188,7 @@ export class Credentials extends ApiKeys {
    * reset token, a used one and a password change each leave only the newest
    * (or none) working.
    */
-  voidOneTime(ctx: Ctx, kind: "verify_email" | "password_reset" | "email_change", userId: string): void {
+  voidOneTime(ctx: Origin, kind: "verify_email" | "password_reset" | "email_change", userId: string): void {
     this.sql.exec(
       "update one_time_tokens set used_at = ? where user_id = ? and kind = ? and used_at is null",
       ctx.now,
@@ -210,7 +211,7 @@ export class Credentials extends ApiKeys {
     return row?.user_id ?? null;
   }
 
-  spendOneTime(ctx: Ctx, kind: string, tokenHash: string): Result<string, "invalid"> {
+  spendOneTime(ctx: Origin, kind: string, tokenHash: string): Result<string, "invalid"> {
     const row = this.sql
       .exec<{ user_id: string; kind: string; expires_at: string; used_at: string | null }>(
         "select user_id, kind, expires_at, used_at from one_time_tokens where token_hash = ?",

@@ -1,7 +1,8 @@
+import type { Origin } from "../../../kernel/events/origin";
 import type { Credentials } from "./credentials";
 import type { DirectoryStore } from "./store";
 import type { TwoFactor } from "./two-factor";
-import { type Ctx, fail, ok, provenUser, type Result } from "./types";
+import { fail, ok, provenUser, type Result } from "./types";
 
 /** The one-time token kind of an email change (kept in `one_time_tokens`, purged with them). */
 export const EMAIL_CHANGE = "email_change";
@@ -37,7 +38,7 @@ export class EmailChanges {
    * to the Worker, which answers 202 either way: the request reveals no more than registering does.
    */
   request(
-    ctx: Ctx,
+    ctx: Origin,
     a: { userId: string; newEmail: string; tokenHash: string; expiresAt: string; keepFamily: string | null },
   ): EmailChangeAsked | null {
     const user = this.store.user(a.userId);
@@ -71,7 +72,7 @@ export class EmailChanges {
    * its password bought voided, as a password change does. A token whose address was taken since
    * is spent and refused (`email_taken`): the user asks again.
    */
-  confirm(ctx: Ctx, tokenHash: string): Result<EmailChanged, "invalid" | "email_taken"> {
+  confirm(ctx: Origin, tokenHash: string): Result<EmailChanged, "invalid" | "email_taken"> {
     return this.store.tx(() => {
       const row = this.store.sql
         .exec<{

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { storedJson } from "../../../kernel/db/stored-json";
 import { type Actor, ActorSchema } from "../../../kernel/events/envelope";
+import type { Origin } from "../../../kernel/events/origin";
 import type { Caller } from "../policy";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, Strings } from "./types";
+import { fail, ok, type Result, Strings } from "./types";
 
 /** Why an invitation was revoked: by `DELETE`, by a newer invitation to the address, with an account deleted, or with the key that sent it. */
 type RevocationReason = "revoked" | "replaced" | "invitee_deleted" | "inviter_deleted" | "inviter_revoked";
@@ -139,7 +140,7 @@ export class Invitations {
 
   /** Records an invitation; a pending one for the same email is revoked, so only the newest token works. */
   create(
-    ctx: Ctx,
+    ctx: Origin,
     input: { id: string; email: string; roles: readonly string[]; tokenHash: string; expiresAt: string },
   ): InvitationView {
     this.store.tx(() => {
@@ -229,7 +230,7 @@ export class Invitations {
   }
 
   /** Revokes a pending invitation; one that ended already answers how it ended. */
-  revoke(ctx: Ctx, id: string): Result<null, "not_found" | "accepted" | "revoked" | "expired"> {
+  revoke(ctx: Origin, id: string): Result<null, "not_found" | "accepted" | "revoked" | "expired"> {
     const found = this.get(id, ctx.now);
     if (!found) return fail("not_found");
     if (found.status !== "pending") return fail(found.status);
@@ -256,7 +257,7 @@ export class Invitations {
    * (`reason: "invitee_deleted"`), so the audit log tells the administrator why it went; the
    * mailed token is refused from then on. Returns how many rows went.
    */
-  forgetInvitee(ctx: Ctx, user: { id: string; email: string }): number {
+  forgetInvitee(ctx: Origin, user: { id: string; email: string }): number {
     for (const open of this.sql
       .exec<{ id: string }>(`select id from invitations where ${WHERE.pending} and email = ?2`, ctx.now, user.email)
       .toArray()) {
@@ -275,7 +276,7 @@ export class Invitations {
    * grant no permission asks nothing of its sender, so it would still hand out an account. The
    * rows stay (the address is the invitee's), ended as `reason: "inviter_deleted"`. Returns how many.
    */
-  revokeSentBy(ctx: Ctx, user: { id: string }, keyIds: readonly string[]): number {
+  revokeSentBy(ctx: Origin, user: { id: string }, keyIds: readonly string[]): number {
     const sent = this.pendingFrom(ctx.now, user.id, keyIds);
     for (const { id } of sent) {
       this.revokeRow(ctx, id, "inviter_deleted", { reason: "inviter_deleted", user_id: user.id });
@@ -289,7 +290,7 @@ export class Invitations {
    * (their sender no longer exists), so the list must not say `pending`. Each is ended as
    * `reason: "inviter_revoked"`, its audit naming the key that sent it. Returns how many.
    */
-  revokeSentByKeys(ctx: Ctx, keyIds: readonly string[]): number {
+  revokeSentByKeys(ctx: Origin, keyIds: readonly string[]): number {
     const sent = this.pendingFrom(ctx.now, null, keyIds);
     for (const { id, sender } of sent) {
       this.revokeRow(ctx, id, "inviter_revoked", { reason: "inviter_revoked", key_id: sender });
@@ -313,7 +314,7 @@ export class Invitations {
       .toArray();
   }
 
-  private revokeRow(ctx: Ctx, id: string, reason: RevocationReason, audit?: RevocationFacts): void {
+  private revokeRow(ctx: Origin, id: string, reason: RevocationReason, audit?: RevocationFacts): void {
     this.sql.exec("update invitations set revoked_at = ? where id = ?", ctx.now, id);
     this.store.emit(
       ctx,
@@ -350,7 +351,7 @@ export class Invitations {
   }
 
   /** Spends an invitation for `userId`; call inside the transaction that gives the user its roles. */
-  accepted(ctx: Ctx, id: string, userId: string): void {
+  accepted(ctx: Origin, id: string, userId: string): void {
     this.sql.exec("update invitations set accepted_at = ?, accepted_by = ? where id = ?", ctx.now, userId, id);
     this.store.emit(ctx, `invitation/${id}`, {
       type: "identity.invitation.accepted",

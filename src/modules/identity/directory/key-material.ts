@@ -1,6 +1,6 @@
 import { base64UrlEncode } from "../../../kernel/crypto";
+import type { Origin } from "../../../kernel/events/origin";
 import type { DirectoryStore } from "./store";
-import type { Ctx } from "./types";
 
 /**
  * The tenant's envelope-encryption seed (kernel/crypto/envelope.ts). Its
@@ -17,7 +17,7 @@ export class KeyMaterial {
     if (row) return { seed: row.destroyed_at === null ? row.seed : null, created: false };
     if (!create) return { seed: null, created: false };
     const seed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
-    const ctx: Ctx = { now, actor: { kind: "system", id: null }, requestId: null };
+    const ctx: Origin = { now, actor: { kind: "system", id: null }, requestId: null };
     this.store.tx(() => {
       this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
       this.store.emit(ctx, "keys", { type: "identity.keys.created", data: {} });
@@ -26,7 +26,7 @@ export class KeyMaterial {
   }
 
   /** Crypto-shredding: destroys the seed, so the tenant's ciphertexts can never be read again. */
-  destroy(ctx: Ctx): void {
+  destroy(ctx: Origin): void {
     this.store.tx(() => {
       this.store.sql.exec(
         `insert into key_material (id, seed, created_at, destroyed_at) values (1, null, ?, ?)

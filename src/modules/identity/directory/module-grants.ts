@@ -1,7 +1,8 @@
 import { covers } from "../../../kernel/auth/permissions";
+import type { Origin } from "../../../kernel/events/origin";
 import type { Roles } from "./roles";
 import type { DirectoryStore } from "./store";
-import { type Ctx, MAX_ROLE_PERMISSIONS, type RoleView } from "./types";
+import { MAX_ROLE_PERMISSIONS, type RoleView } from "./types";
 
 /** One permission a module grants one default role (`ModuleDef.grants`). */
 export interface Grant {
@@ -107,7 +108,7 @@ export class GrantLedger {
    * `identity.role.updated` by `ctx.actor` (as an admin's PUT is), and records them; all in one
    * transaction. A directory without a tenant (never created, or erased) is left untouched.
    */
-  sync(ctx: Ctx, declared: readonly Grant[]): GrantSync {
+  sync(ctx: Origin, declared: readonly Grant[]): GrantSync {
     if (this.store.tenantId() === null) return { added: [], recorded: 0, baseline: false };
     return this.store.tx(() => {
       const baseline = this.baselinePending();

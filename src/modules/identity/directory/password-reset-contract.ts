@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
+import { OriginSchema } from "../../../kernel/events/origin";
 import { Hash, Id } from "./contract-shapes";
-import { CtxSchema, deniableResultOf } from "./types";
+import { deniableResultOf } from "./types";
 
 /** Whom to mail the reset token, and how many sessions ended with it (`sign_out`; else 0). */
 const Issued = z.object({ email: z.string(), sessionsEnded: z.number().int().min(0) });
@@ -14,7 +15,7 @@ const Issued = z.object({ email: z.string(), sessionsEnded: z.number().int().min
 export const AdminPasswordResetRpc = defineRpc({
   resetUserPassword: {
     args: z.object({
-      ctx: CtxSchema,
+      ctx: OriginSchema,
       id: Id,
       tokenHash: Hash,
       expiresAt: z.iso.datetime(),

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { defineRpc } from "../../../kernel/durable/rpc";
+import { OriginSchema } from "../../../kernel/events/origin";
 import { Id, Iso } from "./contract-shapes";
 import { IdentityPersonalDataSchema } from "./personal-data";
-import { CtxSchema, deniableResultOf, resultOf } from "./types";
+import { deniableResultOf, resultOf } from "./types";
 
 /**
  * The TenantDirectory's part of a user's export (durable-objects/directory/personal-data.ts): part
@@ -17,11 +18,11 @@ export const PersonalDataRpc = defineRpc({
    * it: asked of the authority policy with the directory's current state, and recorded
    * (`identity.user.exported`, by the caller, about the user) in the same call.
    */
-  admitUserExport: { args: z.object({ ctx: CtxSchema, id: Id }), reply: deniableResultOf(z.null(), ["not_found"]) },
+  admitUserExport: { args: z.object({ ctx: OriginSchema, id: Id }), reply: deniableResultOf(z.null(), ["not_found"]) },
   /**
    * A user's own export (GET /api/v1/me/export), before any module reads it: recorded
    * (`identity.user.exported`, the user as actor and target), as an administrator's is.
    * `not_found` when the user (ctx's actor) is gone since their token was checked.
    */
-  recordOwnExport: { args: z.object({ ctx: CtxSchema }), reply: resultOf(z.null(), ["not_found"]) },
+  recordOwnExport: { args: z.object({ ctx: OriginSchema }), reply: resultOf(z.null(), ["not_found"]) },
 });

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { storedJson } from "../../../kernel/db/stored-json";
+import type { Origin } from "../../../kernel/events/origin";
 import { bounded } from "../../../kernel/modules/personal-data";
 import type { Invitations } from "./invitations";
 import type { DirectoryStore } from "./store";
 import { type TwoFactor, TwoFactorStatusSchema } from "./two-factor";
-import { type Ctx, Strings } from "./types";
+import { Strings } from "./types";
 
 /** Items of each list of a person's identity export at most: sessions, keys, invitations sent. */
 export const IDENTITY_EXPORT_MAX = 1000;
@@ -137,7 +138,7 @@ export class PersonalRecords {
    * Records that `ctx.actor` took a copy of `userId`'s data (an administrator's export), on the
    * user's stream: the audit log names the caller as actor and the user as target.
    */
-  recordExport(ctx: Ctx, userId: string): void {
+  recordExport(ctx: Origin, userId: string): void {
     this.store.tx(() => {
       this.store.emit(ctx, `user/${userId}`, { type: "identity.user.exported", data: { user_id: userId } });
     });

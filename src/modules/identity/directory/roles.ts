@@ -1,6 +1,7 @@
 import { storedJson } from "../../../kernel/db/stored-json";
+import type { Origin } from "../../../kernel/events/origin";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, type RoleInput, type RoleView, Strings } from "./types";
+import { fail, ok, type Result, type RoleInput, type RoleView, Strings } from "./types";
 
 /** Roles a tenant may hold, built-in ones included. */
 export const MAX_ROLES = 100;
@@ -58,7 +59,7 @@ export class Roles {
     return this.list().find((r) => r.name === name) ?? null;
   }
 
-  create(ctx: Ctx, role: RoleInput): Result<RoleView, "exists" | "limit"> {
+  create(ctx: Origin, role: RoleInput): Result<RoleView, "exists" | "limit"> {
     if (this.get(role.name)) return fail("exists");
     // The role list is answered whole (GET /admin/roles is not paged), so a tenant's roles are bounded.
     if (this.sql.exec<{ n: number }>("select count(*) as n from roles").one().n >= MAX_ROLES) return fail("limit");
@@ -85,7 +86,7 @@ export class Roles {
    * that changes nothing is no change: the role comes back as it is, with no event, so a script
    * re-applying a definition does not make another writer's If-Match fail (as settings do).
    */
-  replace(ctx: Ctx, role: RoleInput): RoleView {
+  replace(ctx: Origin, role: RoleInput): RoleView {
     const current = this.get(role.name);
     if (current && !changesRole(current, role)) return current;
     return this.store.tx(() => {
@@ -111,7 +112,7 @@ export class Roles {
   }
 
   /** Deletes an existing role; the caller has made sure that nothing names it any more (role-uses.ts). */
-  delete(ctx: Ctx, role: RoleView): { version: number } {
+  delete(ctx: Origin, role: RoleView): { version: number } {
     this.store.tx(() => {
       this.sql.exec("delete from roles where name = ?", role.name);
       this.store.emit(ctx, `role/${role.name}`, { type: "identity.role.deleted", data: { name: role.name } });
@@ -121,7 +122,7 @@ export class Roles {
   }
 
   /** Binds an existing role to an existing user; a binding that exists is left as it is. */
-  grant(ctx: Ctx, userId: string, role: string): void {
+  grant(ctx: Origin, userId: string, role: string): void {
     this.store.tx(() => {
       const added = this.sql.exec(
         "insert into role_bindings (user_id, role) values (?, ?) on conflict do nothing",
@@ -139,7 +140,7 @@ export class Roles {
   }
 
   /** Removes a binding if it exists. */
-  revoke(ctx: Ctx, userId: string, role: string): void {
+  revoke(ctx: Origin, userId: string, role: string): void {
     this.store.tx(() => {
       const removed = this.sql.exec(
         "delete from role_bindings where user_id = ? and role = ?",

@@ -1,5 +1,6 @@
+import type { Origin } from "../../../kernel/events/origin";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, type SessionView } from "./types";
+import { fail, ok, type Result, type SessionView } from "./types";
 
 /** The longest user agent a session keeps: enough to tell browsers apart, bounded so a client cannot bloat storage. */
 export const USER_AGENT_MAX = 256;
@@ -51,7 +52,7 @@ export class Sessions {
   }
 
   /** Records where a new family (a login) comes from; inside the login's transaction. */
-  describe(familyId: string, ctx: Ctx, userAgent: string | null | undefined): void {
+  describe(familyId: string, ctx: Origin, userAgent: string | null | undefined): void {
     this.sql.exec(
       "update token_families set user_agent = ?, ip_hash = ?, last_used_at = ? where id = ?",
       clampUserAgent(userAgent),
@@ -62,7 +63,7 @@ export class Sessions {
   }
 
   /** A refresh used the family: its last use, and where from (the newest address and agent are the useful ones). */
-  touch(familyId: string, ctx: Ctx, userAgent: string | null | undefined): void {
+  touch(familyId: string, ctx: Origin, userAgent: string | null | undefined): void {
     this.sql.exec(
       `update token_families set last_used_at = ?, ip_hash = coalesce(?, ip_hash), user_agent = coalesce(?, user_agent)
         where id = ?`,
@@ -103,14 +104,14 @@ export class Sessions {
   }
 
   /** Revokes one live session of the user; another user's session, or a dead one, is not found. */
-  revoke(ctx: Ctx, userId: string, sessionId: string, by: SessionRevocation): Result<null, "not_found"> {
+  revoke(ctx: Origin, userId: string, sessionId: string, by: SessionRevocation): Result<null, "not_found"> {
     if (!this.liveIds(userId, ctx.now).includes(sessionId)) return fail("not_found");
     this.store.tx(() => this.revokeOne(ctx, userId, sessionId, by));
     return ok(null);
   }
 
   /** Revokes every live session of the user except `keep` (the caller's own, or none); returns how many. */
-  revokeAll(ctx: Ctx, userId: string, keep: string | null, by: SessionRevocation): number {
+  revokeAll(ctx: Origin, userId: string, keep: string | null, by: SessionRevocation): number {
     const ids = this.liveIds(userId, ctx.now).filter((id) => id !== keep);
     this.store.tx(() => {
       for (const id of ids) this.revokeOne(ctx, userId, id, by);
@@ -118,7 +119,7 @@ export class Sessions {
     return ids.length;
   }
 
-  private revokeOne(ctx: Ctx, userId: string, familyId: string, by: SessionRevocation): void {
+  private revokeOne(ctx: Origin, userId: string, familyId: string, by: SessionRevocation): void {
     this.sql.exec("update token_families set revoked_at = ? where id = ? and revoked_at is null", ctx.now, familyId);
     this.store.emit(
       ctx,

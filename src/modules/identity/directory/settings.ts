@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { storedJson } from "../../../kernel/db/stored-json";
+import type { Origin } from "../../../kernel/events/origin";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { DEFAULT_POLICIES, tenantSettable } from "../../../kernel/ratelimit/policies";
 import { MailLinksSchema, mailLinksFacts, NO_MAIL_LINKS } from "../mail-links";
 import { OPEN_SIGNUP, SignupPolicySchema } from "../signup";
 import type { DirectoryStore } from "./store";
-import { type Ctx, ok, type VersionConflict, versionConflict } from "./types";
+import { ok, type VersionConflict, versionConflict } from "./types";
 
 /** A tenant's own limit for one rate-limit policy. */
 export const TenantRateSchema = z.object({
@@ -90,7 +91,7 @@ export class TenantSettings {
 
   /** Applies a patch at `expectedVersion` (any when absent); records `identity.settings.updated`. */
   update(
-    ctx: Ctx,
+    ctx: Origin,
     patch: SettingsPatch,
     expectedVersion: ExpectedVersion | undefined,
   ): { ok: true; value: Settings } | VersionConflict {

@@ -1,9 +1,10 @@
 import { storedJson } from "../../../kernel/db/stored-json";
+import type { Origin } from "../../../kernel/events/origin";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import { type SsoSettings, type SsoStored, SsoStoredSchema } from "../sso/schemas";
 import { LIVE } from "./sessions";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
+import { fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
 
 /** The password hash of a user created by single sign-on: not a PHC string, so no password verifies against it. */
 export const NO_PASSWORD = "!sso";
@@ -85,7 +86,7 @@ export class SsoDirectory {
 
   /** Replaces the provider (a sealed secret of null keeps the stored one); records what changed. */
   put(
-    ctx: Ctx,
+    ctx: Origin,
     config: SsoSettings,
     sealedSecret: string | null,
     expectedVersion: ExpectedVersion | undefined,
@@ -118,7 +119,7 @@ export class SsoDirectory {
     return ok({ config, sealed_secret: secret, version, updated_at: ctx.now });
   }
 
-  remove(ctx: Ctx): Result<null, "not_found"> {
+  remove(ctx: Origin): Result<null, "not_found"> {
     const before = this.provider();
     if (!before) return fail("not_found");
     this.store.tx(() => {
@@ -166,7 +167,7 @@ export class SsoDirectory {
    * one), the email verified (the provider said so, at an allowed domain),
    * `roles`, which the caller has checked all exist. Inside the caller's transaction.
    */
-  provision(ctx: Ctx, user: { id: string; email: string; name: string; roles: string[] }): string[] {
+  provision(ctx: Origin, user: { id: string; email: string; name: string; roles: string[] }): string[] {
     const roles = user.roles;
     this.store.insertUser(ctx, { ...user, passwordHash: NO_PASSWORD, roles, emailVerified: true });
     this.store.emit(ctx, `user/${user.id}`, {
@@ -226,7 +227,7 @@ export class SsoDirectory {
    * `identity.token.family_revoked`. Sessions from before their origin was recorded (schema.ts)
    * are not known to be the provider's and stay. Returns how many identities were unlinked.
    */
-  unlink(ctx: Ctx, userId: string, by: "self" | "admin"): number {
+  unlink(ctx: Origin, userId: string, by: "self" | "admin"): number {
     return this.store.tx(() => {
       const identities = this.sql
         .exec<{ issuer: string; subject: string }>(
@@ -249,7 +250,7 @@ export class SsoDirectory {
   }
 
   /** Revokes the user's live sessions that identity signed in; returns how many. Inside the unlink's transaction. */
-  private endSessions(ctx: Ctx, userId: string, issuer: string, subject: string): number {
+  private endSessions(ctx: Origin, userId: string, issuer: string, subject: string): number {
     const families = this.sql
       .exec<{ id: string }>(
         `select f.id from token_families f

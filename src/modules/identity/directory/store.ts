@@ -2,13 +2,14 @@ import { newId } from "../../../kernel/crypto";
 import { storedJson } from "../../../kernel/db/stored-json";
 import { isErased, TenantErased } from "../../../kernel/durable/tombstone";
 import type { AuditFacts } from "../../../kernel/events/envelope";
+import type { Origin } from "../../../kernel/events/origin";
 import { METRICS } from "../../../kernel/metrics/catalog";
 import { isolateRecorder } from "../../../kernel/metrics/recorder";
 import { appendOutbox } from "../../../kernel/outbox";
 import { traceCarrier } from "../../../kernel/telemetry";
 import type { IdentityEvent } from "../events";
 import { DEFAULT_ROLES } from "./schema";
-import { type Ctx, fail, ok, type Result, Strings, type UserPrincipal, type UserView } from "./types";
+import { fail, ok, type Result, Strings, type UserPrincipal, type UserView } from "./types";
 import { type UserRow, userView } from "./user-row";
 
 const withTrace = (trace: ReturnType<typeof traceCarrier>) => (trace ? { trace } : {});
@@ -94,7 +95,7 @@ export class DirectoryStore {
    * gaps); call inside `tx`. `audit` is what the audit log records of it
    * beyond actor and target (short, no personal data).
    */
-  emit(ctx: Ctx, stream: string, event: IdentityEvent, audit?: AuditFacts): void {
+  emit(ctx: Origin, stream: string, event: IdentityEvent, audit?: AuditFacts): void {
     const tenantId = this.tenantId() ?? "unknown";
     const key = `${tenantId}/${stream}`;
     const version = this.sql
@@ -129,7 +130,7 @@ export class DirectoryStore {
    * modules grant it (`grants`, from the registry); a second call is a no-op.
    */
   init(
-    ctx: Ctx,
+    ctx: Origin,
     tenant: { id: string; slug: string; name: string; plan: string },
     grants: Readonly<Record<string, readonly string[]>> = {},
   ): boolean {
@@ -233,7 +234,7 @@ export class DirectoryStore {
     return (this.row("id", id)?.suspended_at ?? null) !== null;
   }
 
-  register(ctx: Ctx, input: NewUser): Result<UserView, "email_taken"> {
+  register(ctx: Origin, input: NewUser): Result<UserView, "email_taken"> {
     if (this.row("email", input.email)) return fail("email_taken");
     this.tx(() => {
       this.insertUser(ctx, input);
@@ -250,7 +251,7 @@ export class DirectoryStore {
    * Stores a user with its role bindings, and no event: {@link register} and
    * single sign-on's provisioning each record their own. Inside a transaction.
    */
-  insertUser(ctx: Ctx, input: NewUser): void {
+  insertUser(ctx: Origin, input: NewUser): void {
     this.sql.exec(
       "insert into users (id, email, name, password_hash, email_verified, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)",
       input.id,
@@ -271,7 +272,7 @@ export class DirectoryStore {
    * invitation, a provider's assertion) and records `identity.user.email_verified`
    * when it changed. Inside a transaction.
    */
-  markEmailVerified(ctx: Ctx, userId: string): void {
+  markEmailVerified(ctx: Origin, userId: string): void {
     const changed = this.sql.exec(
       "update users set email_verified = 1, updated_at = ? where id = ? and email_verified = 0",
       ctx.now,
@@ -315,7 +316,7 @@ export class DirectoryStore {
     return { items: page.map((r) => this.view(r)), next: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
   }
 
-  updateUser(ctx: Ctx, id: string, patch: { name?: string }): Result<UserView, "not_found"> {
+  updateUser(ctx: Origin, id: string, patch: { name?: string }): Result<UserView, "not_found"> {
     const row = this.row("id", id);
     if (!row) return fail("not_found");
     // Only what differs is a change: an empty patch, or the name the user has, answers the user
@@ -337,7 +338,7 @@ export class DirectoryStore {
    * by the schema's `on delete cascade`. The invitations that name them go in the same
    * transaction, from the caller (Invitations.forgetInvitee).
    */
-  deleteUser(ctx: Ctx, id: string): Result<null, "not_found"> {
+  deleteUser(ctx: Origin, id: string): Result<null, "not_found"> {
     if (!this.row("id", id)) return fail("not_found");
     this.tx(() => {
       this.sql.exec(

@@ -1,6 +1,7 @@
+import type { Origin } from "../../../kernel/events/origin";
 import type { Credentials } from "./credentials";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result, type UserView } from "./types";
+import { fail, ok, type Result, type UserView } from "./types";
 
 /** A suspension or reactivation: the user after it, and whether it changed anything (a repeat does not). */
 export interface SuspensionChange {
@@ -22,7 +23,7 @@ export class Suspensions {
   ) {}
 
   /** Suspends user `id` with `reason`; a suspended user stays as they are (no event, `changed: false`). */
-  suspend(ctx: Ctx, id: string, reason: string | null): Result<SuspensionChange, "not_found"> {
+  suspend(ctx: Origin, id: string, reason: string | null): Result<SuspensionChange, "not_found"> {
     const before = this.store.user(id);
     if (!before) return fail("not_found");
     // Idempotent: a retry neither moves suspended_at nor replaces the reason the first call gave.
@@ -49,7 +50,7 @@ export class Suspensions {
   }
 
   /** Reactivates user `id`; an active user stays as they are. Sessions ended by the suspension stay ended. */
-  reactivate(ctx: Ctx, id: string): Result<SuspensionChange, "not_found"> {
+  reactivate(ctx: Origin, id: string): Result<SuspensionChange, "not_found"> {
     const before = this.store.user(id);
     if (!before) return fail("not_found");
     if (before.status === "active") return ok({ user: before, changed: false });

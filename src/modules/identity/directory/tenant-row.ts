@@ -1,7 +1,8 @@
+import type { Origin } from "../../../kernel/events/origin";
 import { type ExpectedVersion, versionMatches } from "../../../kernel/http/if-match";
 import type { DirectoryStore } from "./store";
 import { decideTenantChange, type TenantChange, type TenantState } from "./tenant-state";
-import { type Ctx, fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
+import { fail, ok, type Result, type VersionConflict, versionConflict } from "./types";
 
 interface Row extends Record<string, SqlStorageValue> {
   id: string;
@@ -32,7 +33,7 @@ export class TenantRow {
    * holds no tenant (never initialised), a version conflict naming the version it is at.
    */
   change(
-    ctx: Ctx,
+    ctx: Origin,
     change: TenantChange,
     expectedVersion?: ExpectedVersion,
   ): Result<{ tenant: TenantState; changed: boolean }, "not_found"> | VersionConflict {

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { covers } from "../../../kernel/auth/permissions";
 import { timingSafeEqual } from "../../../kernel/crypto";
+import type { Origin } from "../../../kernel/events/origin";
 import type { Credentials } from "./credentials";
 import type { TenantSettings } from "./settings";
 import type { DirectoryStore } from "./store";
-import { type Ctx, fail, ok, type Result } from "./types";
+import { fail, ok, type Result } from "./types";
 
 /** The one-time token kind of a login's two-factor challenge (kept in `one_time_tokens`, purged with them). */
 const CHALLENGE = "two_factor_login";
@@ -112,7 +113,7 @@ export class TwoFactor {
   }
 
   /** Starts (or restarts) an enrolment with a new sealed secret; refused while two-factor is on. */
-  begin(ctx: Ctx, userId: string, sealedSecret: string): Result<{ email: string }, "not_found" | "enabled"> {
+  begin(ctx: Origin, userId: string, sealedSecret: string): Result<{ email: string }, "not_found" | "enabled"> {
     const user = this.store.user(userId);
     if (!user) return fail("not_found");
     if (this.enabled(userId)) return fail("enabled");
@@ -139,7 +140,7 @@ export class TwoFactor {
    * spends. A failure is recorded as `identity.login.two_factor_failed`.
    * Inside the caller's transaction.
    */
-  verify(ctx: Ctx, userId: string, proof: DirectoryProof, stage: ProofStage): Result<null, "invalid"> {
+  verify(ctx: Origin, userId: string, proof: DirectoryProof, stage: ProofStage): Result<null, "invalid"> {
     const row = this.row(userId);
     const usable = row && (stage === "confirm" ? row.enabled_at === null : row.enabled_at !== null);
     const reason = !usable
@@ -160,7 +161,7 @@ export class TwoFactor {
     return null;
   }
 
-  private spendRecovery(ctx: Ctx, userId: string, hash: string): string | null {
+  private spendRecovery(ctx: Origin, userId: string, hash: string): string | null {
     const { match, unused } = this.unusedRecovery(userId, hash);
     if (match === null) return "wrong_recovery_code";
     this.sql.exec("update recovery_codes set used_at = ? where user_id = ? and code_hash = ?", ctx.now, userId, match);
@@ -190,7 +191,7 @@ export class TwoFactor {
    * change that completes later (an SSO link, at its callback), which spends it then with `verify`.
    * A failure is recorded as `verify` records it. Inside the caller's transaction.
    */
-  recoveryUsable(ctx: Ctx, userId: string, hash: string, stage: ProofStage): boolean {
+  recoveryUsable(ctx: Origin, userId: string, hash: string, stage: ProofStage): boolean {
     const reason = !this.enabled(userId)
       ? "not_enrolled"
       : this.unusedRecovery(userId, hash).match === null
@@ -203,7 +204,7 @@ export class TwoFactor {
 
   /** A proof refused, in the audit log with its stage, method and reason (never the code). */
   private failed(
-    ctx: Ctx,
+    ctx: Origin,
     userId: string,
     facts: { stage: ProofStage; method: "totp" | "recovery_code"; reason: string },
   ): void {
@@ -216,7 +217,7 @@ export class TwoFactor {
   }
 
   /** Confirms a pending enrolment with its first code: two-factor is on, with these recovery codes. */
-  confirm(ctx: Ctx, userId: string, step: number | null, recoveryHashes: string[]): Result<null, "invalid"> {
+  confirm(ctx: Origin, userId: string, step: number | null, recoveryHashes: string[]): Result<null, "invalid"> {
     return this.store.tx(() => {
       const checked = this.verify(ctx, userId, { step }, "confirm");
       if (!checked.ok) return checked;
@@ -230,7 +231,7 @@ export class TwoFactor {
   }
 
   /** Turns two-factor off (the user with a proof, or an admin's reset): the secret and codes are forgotten. */
-  disable(ctx: Ctx, userId: string, reason: "user" | "admin_reset"): void {
+  disable(ctx: Origin, userId: string, reason: "user" | "admin_reset"): void {
     this.store.tx(() => {
       this.sql.exec("delete from recovery_codes where user_id = ?", userId);
       this.sql.exec("delete from two_factor where user_id = ?", userId);
@@ -267,7 +268,7 @@ export class TwoFactor {
    * that signed in when the first step was a single sign-on, so the session it completes is that identity's.
    */
   issueChallenge(
-    ctx: Ctx,
+    ctx: Origin,
     userId: string,
     challengeHash: string,
     expiresAt: string,
@@ -338,7 +339,7 @@ export class TwoFactor {
    * Voids the user's live challenges (inside the caller's tx): each was bought by the password a
    * reset or change just replaced, and completed after it would start a session the change ended.
    */
-  voidChallenges(ctx: Ctx, userId: string): void {
+  voidChallenges(ctx: Origin, userId: string): void {
     this.sql.exec(
       "update one_time_tokens set used_at = ? where user_id = ? and kind = ? and used_at is null",
       ctx.now,
@@ -348,7 +349,7 @@ export class TwoFactor {
   }
 
   /** Spends a live challenge; its user, or invalid. */
-  spendChallenge(ctx: Ctx, challengeHash: string): Result<string, "invalid"> {
+  spendChallenge(ctx: Origin, challengeHash: string): Result<string, "invalid"> {
     return this.creds.spendOneTime(ctx, CHALLENGE, challengeHash);
   }
 }

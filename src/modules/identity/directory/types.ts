@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
-import { ActorSchema, IpHashSchema } from "../../../kernel/events/envelope";
+import type { Origin } from "../../../kernel/events/origin";
 
 /**
  * The tenant directory's values as they cross its RPC boundary, written once
@@ -8,24 +8,12 @@ import { ActorSchema, IpHashSchema } from "../../../kernel/events/envelope";
  * parses every reply with the schemas.
  */
 
-const Iso = z.iso.datetime();
-
-/** Who is acting and when; passed into every mutating directory call. */
-export const CtxSchema = z.object({
-  now: Iso,
-  actor: ActorSchema,
-  requestId: z.string().max(128).nullable(),
-  /** Keyed hash of the client's IP (kernel/http/client-ip.ts); absent off the request path. */
-  ipHash: IpHashSchema.nullish(),
-});
-export type Ctx = z.infer<typeof CtxSchema>;
-
 /**
  * `ctx` for an act whose caller proved to be `userId` with a secret only that user was given (a
  * mailed token, one of their refresh tokens): the request came in anonymous, but the audit log
  * must name the user, or "anonymous reset the password of X" reads like an attack.
  */
-export const provenUser = (ctx: Ctx, userId: string): Ctx => ({ ...ctx, actor: { kind: "user", id: userId } });
+export const provenUser = (ctx: Origin, userId: string): Origin => ({ ...ctx, actor: { kind: "user", id: userId } });
 
 /** A list of strings, as stored in a JSON column (scopes, permissions). */
 export const Strings = z.array(z.string());

@@ -1,11 +1,11 @@
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { originOf } from "../../../kernel/events/origin";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { accountProofBody, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
-import { ctxOf } from "../services";
 import { recipientOf, settleRemoval } from "../user-removal";
 
 const op = operations(["users"]);
@@ -44,7 +44,7 @@ export const accountRoutes = createRouter().openapi(removeMe, async (c) => {
   const dir = directory(c.env, tenant.id);
   const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
   const recipient = await recipientOf(c, user.id);
-  const result = await dir.deleteOwnAccount({ ctx: ctxOf(c), userId: user.id, proof, recipient });
+  const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof, recipient });
   if (!result.ok && result.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }

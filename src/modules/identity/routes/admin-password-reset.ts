@@ -3,6 +3,7 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
@@ -13,7 +14,7 @@ import { directory } from "../directory/contract";
 import { linkFor } from "../mail-links";
 import { passwordResetMail, RESET_TTL_MINUTES } from "../mail-templates";
 import { refused } from "../refusals";
-import { ctxOf, newSecret } from "../services";
+import { newSecret } from "../services";
 
 const op = operations(["users"]);
 
@@ -60,7 +61,7 @@ export const adminPasswordResetRoutes = createRouter().openapi(reset, async (c) 
   const secret = await newSecret("plp");
   const dir = directory(c.env, tenant.id);
   const result = await dir.resetUserPassword({
-    ctx: ctxOf(c),
+    ctx: originOf(c),
     id,
     tokenHash: secret.hash,
     expiresAt: isoIn(c.get("clock"), RESET_TTL_MS),

@@ -3,6 +3,7 @@ import { tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import { DisplayName, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
@@ -24,7 +25,7 @@ import {
   TokenSchema,
   UserSchema,
 } from "../schemas";
-import { ctxOf, hasher, newSecret } from "../services";
+import { hasher, newSecret } from "../services";
 import { openSuccessor, sealSuccessor } from "../successor";
 import { tokenPair } from "../token-pair";
 import { confirmEmailChange, EMAIL_CHANGE_TOKEN_PREFIX } from "./email";
@@ -149,7 +150,7 @@ export const authRoutes = createRouter()
     const passwordHash = await hasher.hash(password);
     const verification = await newSecret("plv");
     const result = await directory(c.env, tenant.id).register({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       user: { id: newId(), email, name, passwordHash },
       verification: { hash: verification.hash, expiresAt: isoIn(c.get("clock"), VERIFY_TTL_MS) },
     });
@@ -188,23 +189,23 @@ export const authRoutes = createRouter()
     if (!found) {
       // Same work as a real verify, so timing does not reveal which emails exist.
       await hasher.verifyDummy(password);
-      await dir.loginFailed({ ctx: ctxOf(c), reason: "unknown_email" });
+      await dir.loginFailed({ ctx: originOf(c), reason: "unknown_email" });
       throw badLogin();
     }
     const verdict = await hasher.verify(found.passwordHash, password);
     const actor = { kind: "user" as const, id: found.userId };
     if (!verdict.ok) {
-      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "bad_password" });
+      await dir.loginFailed({ ctx: originOf(c, actor), reason: "bad_password" });
       throw badLogin();
     }
     await refund(c, guess);
     // Only after the right password, as email_not_verified: the answer tells no more than that one.
     if (found.suspended) {
-      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "suspended" });
+      await dir.loginFailed({ ctx: originOf(c, actor), reason: "suspended" });
       throw accountSuspended();
     }
     if (!found.mayLogin) {
-      await dir.loginFailed({ ctx: ctxOf(c, actor), reason: "email_not_verified" });
+      await dir.loginFailed({ ctx: originOf(c, actor), reason: "email_not_verified" });
       throw identityError("email_not_verified", "verify your email address before logging in");
     }
     const rehash = verdict.needsRehash ? await hasher.hash(password) : null;
@@ -220,7 +221,7 @@ export const authRoutes = createRouter()
     const next = await newSecret("plr");
     const familyId = newId();
     const started = await dir.loginSucceeded({
-      ctx: ctxOf(c, actor),
+      ctx: originOf(c, actor),
       userId: found.userId,
       familyId,
       tokenHash: next.hash,
@@ -242,7 +243,7 @@ export const authRoutes = createRouter()
     const next = await newSecret("plr");
     const presentedHash = await sha256Hex(refresh_token);
     const result = await directory(c.env, tenant.id).refresh({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       presentedHash,
       nextHash: next.hash,
       nextSealed: await sealSuccessor(refresh_token, presentedHash, next.token),
@@ -264,7 +265,7 @@ export const authRoutes = createRouter()
     const tenant = tenantOf(c);
     const { refresh_token } = c.req.valid("json");
     const { userId } = await directory(c.env, tenant.id).logout({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       presentedHash: await sha256Hex(refresh_token),
     });
     if (userId) evictUser(tenant.id, userId);
@@ -278,7 +279,10 @@ export const authRoutes = createRouter()
       await confirmEmailChange(c, await sha256Hex(token));
       return c.body(null, 204);
     }
-    const result = await directory(c.env, tenant.id).verifyEmail({ ctx: ctxOf(c), tokenHash: await sha256Hex(token) });
+    const result = await directory(c.env, tenant.id).verifyEmail({
+      ctx: originOf(c),
+      tokenHash: await sha256Hex(token),
+    });
     if (!result.ok && result.error === "suspended") throw accountSuspended();
     if (!result.ok) throw new AppError("invalid_token", { detail: "the token is unknown, used or expired" });
     return c.body(null, 204);
@@ -296,7 +300,7 @@ export const authRoutes = createRouter()
         mail: verificationMail,
         asked: "verification",
       },
-      (token) => directory(c.env, tenantOf(c).id).resendVerification({ ctx: ctxOf(c), email, ...token }),
+      (token) => directory(c.env, tenantOf(c).id).resendVerification({ ctx: originOf(c), email, ...token }),
     );
   })
   .openapi(resetRequest, async (c) => {
@@ -312,7 +316,7 @@ export const authRoutes = createRouter()
         mail: passwordResetMail,
         asked: "password_reset",
       },
-      (token) => directory(c.env, tenantOf(c).id).requestPasswordReset({ ctx: ctxOf(c), email, ...token }),
+      (token) => directory(c.env, tenantOf(c).id).requestPasswordReset({ ctx: originOf(c), email, ...token }),
     );
   })
   .openapi(resetConfirm, async (c) => {
@@ -323,7 +327,7 @@ export const authRoutes = createRouter()
     // anonymous rate. A login's budget per address, as accepting an invitation has.
     await enforce(c, "login_ip", clientIp(c));
     const result = await directory(c.env, tenant.id).confirmPasswordReset({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       tokenHash: await sha256Hex(token),
       passwordHash: await hasher.hash(password),
     });

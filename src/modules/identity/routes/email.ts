@@ -3,6 +3,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoIn } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { background } from "../../../kernel/http/background";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import { jsonBody } from "../../../kernel/openapi/blocks";
@@ -17,7 +18,7 @@ import { EMAIL_CHANGE_TTL_HOURS, emailChangeMail, emailChangeNotice } from "../e
 import { isLinkTemplate, linkFor } from "../mail-links";
 import { identityError } from "../refusals";
 import { EmailSchema } from "../schemas";
-import { ctxOf, newSecret } from "../services";
+import { newSecret } from "../services";
 
 const op = operations(["users"]);
 
@@ -74,7 +75,7 @@ export const emailRoutes = createRouter().openapi(ask, async (c) => {
   const proof = await proveAccount(c, dir, user.id, body);
   const secret = await newSecret(EMAIL_CHANGE_TOKEN_PREFIX);
   const result = await dir.requestEmailChange({
-    ctx: ctxOf(c),
+    ctx: originOf(c),
     userId: user.id,
     newEmail: body.new_email,
     tokenHash: secret.hash,
@@ -114,7 +115,7 @@ export const emailRoutes = createRouter().openapi(ask, async (c) => {
  */
 export async function confirmEmailChange(c: Context<AppEnv>, tokenHash: string): Promise<void> {
   const tenant = tenantOf(c);
-  const result = await directory(c.env, tenant.id).confirmEmailChange({ ctx: ctxOf(c), tokenHash });
+  const result = await directory(c.env, tenant.id).confirmEmailChange({ ctx: originOf(c), tokenHash });
   if (!result.ok && result.error === "email_taken") {
     throw new AppError("conflict", {
       detail: "the address was registered since the change was asked; ask again with another address",

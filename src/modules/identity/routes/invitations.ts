@@ -6,6 +6,7 @@ import { isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { notifierOf } from "../../../kernel/notify/notifier";
 import {
   DisplayName,
@@ -30,7 +31,7 @@ import { linkFor } from "../mail-links";
 import { INVITATION_TTL_DAYS, invitationMail } from "../mail-templates";
 import { accountSuspended, refused } from "../refusals";
 import { EmailSchema, NewPasswordSchema, PresentedPasswordSchema, TokenPairSchema, TokenSchema } from "../schemas";
-import { ctxOf, hasher, newSecret } from "../services";
+import { hasher, newSecret } from "../services";
 import { tokenPair } from "../token-pair";
 import { secondFactor, TwoFactorChallengeSchema } from "./two-factor-login";
 
@@ -163,7 +164,7 @@ export const invitationRoutes = createRouter()
     // Charged before the directory, so a refused one neither revokes the pending invitation nor mails.
     const spent = await spendInvitationMail(c, tenant.id, email);
     const secret = await newSecret("pli");
-    const ctx = ctxOf(c);
+    const ctx = originOf(c);
     // From the same instant as created_at: the token lives exactly INVITATION_TTL_DAYS, or until
     // the sending key expires when that is sooner (the directory caps it).
     const expiresAt = new Date(Date.parse(ctx.now) + INVITATION_TTL_MS).toISOString();
@@ -214,7 +215,7 @@ export const invitationRoutes = createRouter()
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenantOf(c).id).revokeInvitation({ ctx: ctxOf(c), id });
+    const result = await directory(c.env, tenantOf(c).id).revokeInvitation({ ctx: originOf(c), id });
     if (!result.ok && result.error === "not_found") throw new AppError("not_found", { detail: "no such invitation" });
     // It exists (GET shows it), so not 404: its state is what stands in the way.
     if (!result.ok) throw new AppError("conflict", { detail: `the invitation is no longer pending: ${result.error}` });
@@ -260,7 +261,7 @@ export const invitationRoutes = createRouter()
     const refresh = await newSecret("plr");
     const familyId = newId();
     const result = await dir.acceptInvitation({
-      ctx: ctxOf(c, { kind: "user", id: userId }),
+      ctx: originOf(c, { kind: "user", id: userId }),
       tokenHash,
       newUser,
       // The hash the password was verified against: a reset or change committed since refuses it (as at login).

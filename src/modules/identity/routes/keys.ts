@@ -5,6 +5,7 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import {
   DisplayName,
   IdPageQuery,
@@ -22,7 +23,7 @@ import { keyIndex } from "../key-index";
 import { authorize, boundedExpiry, callerOf } from "../policy";
 import { declaredPermissions, refused, writeRefused } from "../refusals";
 import { KeySchema, keyPath } from "../schemas";
-import { ctxOf, newApiKey } from "../services";
+import { newApiKey } from "../services";
 import { flagKey } from "../undeclared";
 
 const op = operations(["api keys"]);
@@ -114,7 +115,7 @@ export const keyRoutes = createRouter()
     const index = keyIndex(c.env.DB);
     await index.add(secret.hash, tenant.id, now);
     const result = await directory(c.env, tenant.id).createKey({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       key: { id: newId(), name: body.name, prefix: secret.prefix, hash: secret.hash, scopes, expiresAt },
     });
     if (!result.ok) {
@@ -144,7 +145,7 @@ export const keyRoutes = createRouter()
   })
   .openapi(revoke, async (c) => {
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: ctxOf(c), id });
+    const result = await directory(c.env, tenantOf(c).id).revokeKey({ ctx: originOf(c), id });
     if (!result.ok) {
       throw writeRefused(c, id, result, {
         revokesCaller:

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
+import { originOf } from "../../../kernel/events/origin";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -8,7 +9,7 @@ import { evictUser } from "../authenticators";
 import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
-import { ctxOf, hasher } from "../services";
+import { hasher } from "../services";
 
 const op = operations(["auth"]);
 
@@ -34,7 +35,7 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   const dir = directory(c.env, tenant.id);
   await confirmCurrentPassword(c, dir, user.id, current_password);
   await dir.changePassword({
-    ctx: ctxOf(c),
+    ctx: originOf(c),
     userId: user.id,
     passwordHash: await hasher.hash(new_password),
     keepFamily: user.sessionId ?? null,

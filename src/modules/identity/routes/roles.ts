@@ -5,6 +5,7 @@ import { can, principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { versionMatches } from "../../../kernel/http/if-match";
 import {
   ETAG_HEADER,
@@ -22,7 +23,6 @@ import { describeUses, usesShown } from "../directory/role-uses";
 import { MAX_ROLES } from "../directory/roles";
 import { MAX_ROLE_DESCRIPTION, MAX_ROLE_PERMISSIONS, ROLE_NAME_PATTERN } from "../directory/types";
 import { declaredPermissions, identityError, refused, staleVersion } from "../refusals";
-import { ctxOf } from "../services";
 import { flagRole, undeclared } from "../undeclared";
 
 const RoleName = z.string().regex(ROLE_NAME_PATTERN, "lower-case letters, digits, '-' and '_'");
@@ -143,7 +143,7 @@ export const roleRoutes = createRouter()
     const body = c.req.valid("json");
     const permissions = declaredPermissions(c, body.permissions, "permissions", true);
     const role = { name: body.name, permissions, description: body.description };
-    const result = await directory(c.env, tenantOf(c).id).createRole({ ctx: ctxOf(c), role });
+    const result = await directory(c.env, tenantOf(c).id).createRole({ ctx: originOf(c), role });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, body.name);
       if (result.error === "limit") {
@@ -181,7 +181,7 @@ export const roleRoutes = createRouter()
     }
     const permissions = declaredPermissions(c, body.permissions, "permissions", true, held);
     const role = { name, permissions, description: body.description };
-    const result = await roles.replaceRole({ ctx: ctxOf(c), role, expectedVersion });
+    const result = await roles.replaceRole({ ctx: originOf(c), role, expectedVersion });
     if (!result.ok) {
       if (result.error === "denied") throw refused(c, result.refusal, name);
       if (result.error === "version_conflict") throw staleVersion("the role", result.current_version);
@@ -194,7 +194,7 @@ export const roleRoutes = createRouter()
   .openapi(remove, async (c) => {
     const { name } = c.req.valid("param");
     const result = await directory(c.env, tenantOf(c).id).deleteRole({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       name,
       expectedVersion: ifMatch(c),
     });
@@ -216,7 +216,7 @@ export const roleRoutes = createRouter()
 /** Grants or revokes a role binding: 204, 404 for an unknown user or role, the policy's refusal otherwise. */
 async function bind(c: Context<AppEnv>, { id, name }: { id: string; name: string }, grant: boolean) {
   const tenant = tenantOf(c);
-  const result = await directory(c.env, tenant.id).bindRole({ ctx: ctxOf(c), userId: id, role: name, grant });
+  const result = await directory(c.env, tenant.id).bindRole({ ctx: originOf(c), userId: id, role: name, grant });
   if (!result.ok) {
     if (result.error === "denied") throw refused(c, result.refusal, id);
     throw new AppError("not_found", { detail: result.error === "no_user" ? "no such user" : "no such role" });

@@ -6,6 +6,7 @@ import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { isoNow } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { IdPageQuery, IdParam, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -13,7 +14,6 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { SessionViewSchema } from "../directory/types";
 import { refused } from "../refusals";
-import { ctxOf } from "../services";
 
 const op = operations(["sessions"]);
 
@@ -136,7 +136,11 @@ export const sessionRoutes = createRouter()
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenant.id).revokeSession({ ctx: ctxOf(c), userId: user.id, sessionId: id });
+    const result = await directory(c.env, tenant.id).revokeSession({
+      ctx: originOf(c),
+      userId: user.id,
+      sessionId: id,
+    });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : noSession();
     evictUser(tenant.id, user.id);
     return c.body(null, 204);
@@ -145,7 +149,7 @@ export const sessionRoutes = createRouter()
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
     const result = await directory(c.env, tenant.id).revokeSessions({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       userId: user.id,
       keep: user.sessionId ?? null,
     });
@@ -162,7 +166,7 @@ export const sessionRoutes = createRouter()
   .openapi(revokeTheirs, async (c) => {
     const tenant = tenantOf(c);
     const { id, sid } = c.req.valid("param");
-    const result = await directory(c.env, tenant.id).revokeSession({ ctx: ctxOf(c), userId: id, sessionId: sid });
+    const result = await directory(c.env, tenant.id).revokeSession({ ctx: originOf(c), userId: id, sessionId: sid });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : noSession();
     evictUser(tenant.id, id);
     return c.body(null, 204);
@@ -170,7 +174,7 @@ export const sessionRoutes = createRouter()
   .openapi(revokeAll, async (c) => {
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenant.id).revokeSessions({ ctx: ctxOf(c), userId: id, keep: null });
+    const result = await directory(c.env, tenant.id).revokeSessions({ ctx: originOf(c), userId: id, keep: null });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : noUser();
     evictUser(tenant.id, id);
     return c.json(result.value, 200);

@@ -4,6 +4,7 @@ import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, type FieldError, fieldPath } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, fieldErrors, problem } from "../../../kernel/openapi/router";
@@ -21,7 +22,6 @@ import { directory } from "../directory/contract";
 import { type Settings, SettingsPatchSchema, SettingsSchema, TenantRateSchema } from "../directory/settings";
 import { MailLinksChangeSchema, mailLinkWarnings, SettingsWarningSchema } from "../mail-links";
 import { refused, staleVersion } from "../refusals";
-import { ctxOf } from "../services";
 import { forgetSettings } from "../settings";
 import { SignupPolicyChangeSchema } from "../signup";
 
@@ -134,7 +134,7 @@ export const settingsRoutes = createRouter()
       const body = c.req.valid("json");
       const tenant = tenantOf(c);
       const result = await directory(c.env, tenant.id).updateSettings({
-        ctx: ctxOf(c),
+        ctx: originOf(c),
         patch: body,
         expectedVersion: ifMatch(c),
       });

@@ -1,12 +1,12 @@
 import { PERMISSIONS } from "../../../generated/permissions";
 import { tenantOf } from "../../../kernel/auth/guards";
 import { AppError, type FieldError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { ETAG_HEADER, IfMatchHeader, ifMatch, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { directory } from "../directory/contract";
 import { identityError, refused, staleVersion } from "../refusals";
-import { ctxOf } from "../services";
 import { forgetProvider } from "../sso/client";
 import { SsoPutSchema, SsoViewSchema, ssoView } from "../sso/schemas";
 import { sealClientSecret, ssoOutboundPolicy, urlRefusal } from "../sso/secrets";
@@ -69,7 +69,7 @@ export const ssoAdminRoutes = createRouter()
     const tenant = tenantOf(c);
     const sealed = client_secret === undefined ? null : await sealClientSecret(c, client_secret);
     const result = await directory(c.env, tenant.id).putSso({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       config,
       sealedSecret: sealed,
       expectedVersion: ifMatch(c),
@@ -97,7 +97,7 @@ export const ssoAdminRoutes = createRouter()
     return c.json(ssoView(result.value), 200);
   })
   .openapi(remove, async (c) => {
-    const result = await directory(c.env, tenantOf(c).id).deleteSso({ ctx: ctxOf(c) });
+    const result = await directory(c.env, tenantOf(c).id).deleteSso({ ctx: originOf(c) });
     if (!result.ok) throw notConfigured();
     return c.body(null, 204);
   });

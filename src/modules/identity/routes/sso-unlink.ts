@@ -1,6 +1,7 @@
 import { PERMISSIONS } from "../../../generated/permissions";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -8,7 +9,6 @@ import { accountProofBody, proveAccount } from "../account-proof";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { identityError, refused } from "../refusals";
-import { ctxOf } from "../services";
 
 const op = operations(["users"]);
 
@@ -66,7 +66,7 @@ export const ssoUnlinkRoutes = createRouter()
     const tenant = tenantOf(c);
     const dir = directory(c.env, tenant.id);
     const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
-    const result = await dir.ssoUnlinkOwn({ ctx: ctxOf(c), userId: user.id, proof });
+    const result = await dir.ssoUnlinkOwn({ ctx: originOf(c), userId: user.id, proof });
     if (!result.ok) {
       if (result.error === "wrong_proof") {
         throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
@@ -80,7 +80,7 @@ export const ssoUnlinkRoutes = createRouter()
   .openapi(unlinkTheirs, async (c) => {
     const tenant = tenantOf(c);
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: ctxOf(c), userId: id });
+    const result = await directory(c.env, tenant.id).ssoUnlinkUser({ ctx: originOf(c), userId: id });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : nothingLinked();
     evictUser(tenant.id, id);
     return c.body(null, 204);

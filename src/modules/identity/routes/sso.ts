@@ -6,6 +6,7 @@ import { isoIn, isoNow } from "../../../kernel/clock";
 import { newId } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { moduleError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { DisplayName, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -17,7 +18,7 @@ import { clampUserAgent } from "../directory/sessions";
 import { SSO_EMAIL_MAX, SSO_SUBJECT_MAX } from "../directory/sso-contract";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
-import { ctxOf, newSecret, normaliseEmail } from "../services";
+import { newSecret, normaliseEmail } from "../services";
 import { beginSignIn, callbackUrl, clientOf, notConfigured, STATE_TTL_MS, ssoDeps, ssoFailure } from "../sso/begin";
 import {
   bindingCookie,
@@ -247,7 +248,7 @@ async function signInWith(
   const started = opened.linkUserId === null ? { familyId: newId(), refresh: await newSecret("plr") } : null;
   const challenge = await newSecret("plc");
   const result = await dir.ssoLogin({
-    ctx: ctxOf(c),
+    ctx: originOf(c),
     email,
     name,
     issuer: stored.config.issuer,
@@ -297,7 +298,7 @@ async function signInWith(
  * another for it. Spent states past the directory's bound forget the ones expiring first: logged.
  */
 async function spendState(c: Context<AppEnv>, dir: ReturnType<typeof directory>, stateHash: string, expiresAt: string) {
-  const spent = await dir.ssoSpendState({ ctx: ctxOf(c), stateHash, expiresAt });
+  const spent = await dir.ssoSpendState({ ctx: originOf(c), stateHash, expiresAt });
   if (!spent.ok) throw badState();
   if (spent.value.evicted > 0) {
     // Only callbacks the provider answered spend states: this many means sign-ins completed in bulk.

@@ -5,6 +5,7 @@ import { tenantOf } from "../../../kernel/auth/guards";
 import type { RpcReply } from "../../../kernel/durable/rpc";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { DisplayName, IdParam, jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -13,7 +14,6 @@ import { directory } from "../directory/contract";
 import type { SuspensionRpc } from "../directory/suspension-contract";
 import { writeRefused } from "../refusals";
 import { UserSchema } from "../schemas";
-import { ctxOf } from "../services";
 
 const op = operations(["users"]);
 
@@ -81,7 +81,7 @@ export const suspensionRoutes = createRouter()
   .openapi(suspend, async (c) => {
     const { id } = c.req.valid("param");
     const reason = c.req.valid("json").reason ?? null;
-    const result = await directory(c.env, tenantOf(c).id).suspendUser({ ctx: ctxOf(c), id, reason });
+    const result = await directory(c.env, tenantOf(c).id).suspendUser({ ctx: originOf(c), id, reason });
     const user = settled(c, id, result);
     // A repeat keeps the first suspension (a retry is harmless); answering 200 to another reason
     // would drop it without a word, as a tenant's suspension once did.
@@ -95,6 +95,6 @@ export const suspensionRoutes = createRouter()
   })
   .openapi(reactivate, async (c) => {
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenantOf(c).id).reactivateUser({ ctx: ctxOf(c), id });
+    const result = await directory(c.env, tenantOf(c).id).reactivateUser({ ctx: originOf(c), id });
     return c.json(settled(c, id, result), 200);
   });

@@ -5,6 +5,7 @@ import { isoIn, isoNow } from "../../../kernel/clock";
 import { newId, sha256Hex } from "../../../kernel/crypto";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { jsonBody, jsonResponse } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -14,7 +15,7 @@ import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { accountSuspended, enrolmentRequired } from "../refusals";
 import { TokenPairSchema, TokenSchema } from "../schemas";
-import { ctxOf, newSecret } from "../services";
+import { newSecret } from "../services";
 import { domainNotAllowed, providerReplaced, signInRefusal } from "../sso/refusals";
 import { tokenPair } from "../token-pair";
 import { adminPermissions, CHALLENGE_TTL_S, ProofSchema, proofFor } from "../two-factor";
@@ -44,7 +45,7 @@ export async function secondFactor(
 ): Promise<z.infer<typeof TwoFactorChallengeSchema> | null> {
   const challenge = await newSecret("plc");
   const verdict = await dir.loginSecondFactor({
-    ctx: ctxOf(c, { kind: "user", id: userId }),
+    ctx: originOf(c, { kind: "user", id: userId }),
     userId,
     challengeHash: challenge.hash,
     expiresAt: isoIn(c.get("clock"), CHALLENGE_TTL_S * 1000),
@@ -96,7 +97,7 @@ export const twoFactorLoginRoutes = createRouter().openapi(complete, async (c) =
   const next = await newSecret("plr");
   const familyId = newId();
   const done = await dir.twoFactorComplete({
-    ctx: ctxOf(c, { kind: "user", id: live.userId }),
+    ctx: originOf(c, { kind: "user", id: live.userId }),
     challengeHash,
     userId: live.userId,
     proof,

@@ -5,6 +5,7 @@ import { tokenRefused } from "../../../kernel/auth/challenge";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { IdParam, jsonBody, jsonResponse, LOCATION_HEADER } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -13,7 +14,6 @@ import { noticeAccountChange } from "../account-notice";
 import { directory } from "../directory/contract";
 import { TwoFactorStatusSchema } from "../directory/two-factor";
 import { identityError, refused } from "../refusals";
-import { ctxOf } from "../services";
 import {
   newRecoveryCodes,
   newTotpSecret,
@@ -123,7 +123,7 @@ export const twoFactorRoutes = createRouter()
     const { user, tenant, dir } = me(c);
     const secret = newTotpSecret();
     const started = await dir.twoFactorBegin({
-      ctx: ctxOf(c),
+      ctx: originOf(c),
       userId: user.id,
       sealedSecret: await sealTotpSecret(c, user.id, secret),
     });
@@ -145,7 +145,7 @@ export const twoFactorRoutes = createRouter()
     const proof = await proofFor(c, user.id, stored.sealedSecret, { code: c.req.valid("json").code });
     const { codes, hashes } = await newRecoveryCodes();
     const step = "step" in proof ? proof.step : null;
-    const result = await dir.twoFactorConfirm({ ctx: ctxOf(c), userId: user.id, step, recoveryHashes: hashes });
+    const result = await dir.twoFactorConfirm({ ctx: originOf(c), userId: user.id, step, recoveryHashes: hashes });
     if (!result.ok) throw wrongCode();
     await refund(c, tried); // a right code's try is given back (docs/identity.md, "Throttling")
     c.header("Cache-Control", "no-store");
@@ -157,7 +157,7 @@ export const twoFactorRoutes = createRouter()
     const stored = await dir.twoFactorSecret(user.id);
     if (!stored?.enabled) throw wrongCode();
     const proof = await proofFor(c, user.id, stored.sealedSecret, c.req.valid("json"));
-    const result = await dir.twoFactorDisable({ ctx: ctxOf(c), userId: user.id, proof });
+    const result = await dir.twoFactorDisable({ ctx: originOf(c), userId: user.id, proof });
     if (!result.ok) throw wrongCode();
     await refund(c, tried);
     noticeAccountChange(c, user.id, "two_factor_off");
@@ -165,7 +165,7 @@ export const twoFactorRoutes = createRouter()
   })
   .openapi(reset, async (c) => {
     const { id } = c.req.valid("param");
-    const result = await directory(c.env, tenantOf(c).id).twoFactorReset({ ctx: ctxOf(c), userId: id });
+    const result = await directory(c.env, tenantOf(c).id).twoFactorReset({ ctx: originOf(c), userId: id });
     if (!result.ok && result.error === "denied") throw refused(c, result.refusal, id);
     if (!result.ok) throw new AppError("not_found", { detail: "no such user, or their two-factor is off" });
     noticeAccountChange(c, id, "two_factor_reset");

@@ -5,6 +5,7 @@ import { deny } from "../../../kernel/auth/deny";
 import { principalOf, tenantOf } from "../../../kernel/auth/guards";
 import { expand } from "../../../kernel/auth/permissions";
 import { AppError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import { DisplayName, IdPageQuery, IdParam, jsonBody, jsonResponse, listOf } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
@@ -12,7 +13,6 @@ import { directory } from "../directory/contract";
 import { callerOf, maySelfOr } from "../policy";
 import { refused } from "../refusals";
 import { UserSchema } from "../schemas";
-import { ctxOf } from "../services";
 import { removeUser } from "../user-removal";
 
 const op = operations(["users"]);
@@ -124,7 +124,11 @@ export const userRoutes = createRouter()
   .openapi(update, async (c) => {
     const { id } = c.req.valid("param");
     mayAct(c, id, PERMISSIONS.identity.user.update);
-    const result = await directory(c.env, tenantOf(c).id).updateUser({ ctx: ctxOf(c), id, patch: c.req.valid("json") });
+    const result = await directory(c.env, tenantOf(c).id).updateUser({
+      ctx: originOf(c),
+      id,
+      patch: c.req.valid("json"),
+    });
     if (!result.ok) throw result.error === "denied" ? refused(c, result.refusal, id) : notFound();
     return c.json(result.value, 200);
   })

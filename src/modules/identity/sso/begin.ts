@@ -3,11 +3,11 @@ import * as oauth from "oauth4webapi";
 import { isoIn } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
+import { originOf } from "../../../kernel/events/origin";
 import type { directory } from "../directory/contract";
 import type { DirectoryProof } from "../directory/two-factor";
 import { identityErrors } from "../errors";
 import { enrolmentRequired, identityError } from "../refusals";
-import { ctxOf } from "../services";
 import { adminPermissions } from "../two-factor";
 import { authorizationUrl, type OidcClient, type OidcDeps } from "./client";
 import { SsoFailure } from "./failures";
@@ -69,7 +69,7 @@ export async function beginSignIn(
   }
   let proven: { secondFactor: boolean; recoveryHash: string | null } = { secondFactor: false, recoveryHash: null };
   if (link) {
-    const begun = await dir.ssoBegin({ ctx: ctxOf(c), link, adminPermissions: adminPermissions(c) });
+    const begun = await dir.ssoBegin({ ctx: originOf(c), link, adminPermissions: adminPermissions(c) });
     if (!begun.ok && begun.error === "wrong_proof") {
       throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
     }
