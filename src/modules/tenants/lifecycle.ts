@@ -1,5 +1,4 @@
 import { unknownTenantId } from "../../kernel/auth/unknown-tenant";
-import { isoNow } from "../../kernel/clock";
 import { AppError } from "../../kernel/errors";
 import type { ExpectedVersion } from "../../kernel/http/if-match";
 import { staleVersion } from "../../kernel/http/stale-version";
@@ -67,7 +66,7 @@ export async function changeTenant(
   if (!known) throw await unknownTenant(env.DB, id);
   const dir = directory(env, id);
   const result = await dir.changeTenant({
-    ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
+    ctx: call.origin(),
     change,
     expectedVersion,
   });

@@ -1,4 +1,3 @@
-import { isoNow } from "../../kernel/clock";
 import { AppError } from "../../kernel/errors";
 import type { Logger } from "../../kernel/log";
 import { directory } from "../identity/directory/contract";
@@ -28,7 +27,7 @@ export async function clearRateLimits(
   // The registry first: an unknown id must not reach (and so create) a directory object.
   if (!(await tenantStore(env.DB).find("id", id))) throw await unknownTenant(env.DB, id);
   const result = await directory(env, id).updateSettings({
-    ctx: { now: isoNow(call.clock), actor: call.actor, requestId: call.requestId },
+    ctx: call.origin(),
     patch: { rate_limits: {} },
   });
   // Without an expected version the directory has no reason to refuse.

@@ -1,7 +1,7 @@
-import { type Clock, isoNow } from "../../kernel/clock";
+import type { Clock } from "../../kernel/clock";
 import { newId } from "../../kernel/crypto";
 import { AppError } from "../../kernel/errors";
-import type { Actor } from "../../kernel/events/envelope";
+import type { Origin } from "../../kernel/events/origin";
 import type { RoleGrants } from "../../kernel/modules/grants";
 import { directory } from "../identity/directory/contract";
 import type { KeyView } from "../identity/directory/types";
@@ -11,12 +11,15 @@ import type { TenantRecord } from "./domain";
 import { forgetTenant } from "./lookup";
 import { tenantStore } from "./store";
 
-/** Who asks, from where, when: the platform's call context. */
+/** Who asks, from where, when: the platform's call context (platform-call.ts builds a request's). */
 export interface PlatformCall {
   environment: string;
-  actor: Actor;
-  requestId: string | null;
   clock: Clock;
+  /**
+   * The request's origin (kernel/events/origin.ts) as of this call: one clock read, so an
+   * operation asks for it where it writes, and its rows and its event share the time.
+   */
+  origin(): Origin;
 }
 
 /**
@@ -31,7 +34,8 @@ export async function createTenant(
   call: PlatformCall,
   grants: RoleGrants = {},
 ): Promise<TenantRecord & { admin_key: string }> {
-  const now = isoNow(call.clock);
+  const origin = call.origin();
+  const { now } = origin;
   const tenant = { id: newId(call.clock.now().getTime()), slug: input.slug, name: input.name, plan: input.plan };
   const store = tenantStore(env.DB);
   if (!(await store.reserve(tenant, now)))
@@ -40,7 +44,7 @@ export async function createTenant(
   try {
     await keyIndex(env.DB).add(key.hash, tenant.id, now);
     await directory(env, tenant.id).init({
-      ctx: { now, actor: call.actor, requestId: call.requestId },
+      ctx: origin,
       tenant,
       grants,
       adminKey: { id: newId(call.clock.now().getTime()), name: "admin", prefix: key.prefix, hash: key.hash },
@@ -79,12 +83,13 @@ export async function issueAdminKey(
   input: { tenantId: string; name: string },
   call: PlatformCall,
 ): Promise<KeyView & { key: string }> {
-  const now = isoNow(call.clock);
+  const origin = call.origin();
+  const { now } = origin;
   const secret = await newApiKey(call.environment);
   const index = keyIndex(env.DB);
   await index.add(secret.hash, input.tenantId, now);
   const result = await directory(env, input.tenantId).createKey({
-    ctx: { now, actor: call.actor, requestId: call.requestId },
+    ctx: origin,
     key: {
       id: newId(call.clock.now().getTime()),
       name: input.name,
