@@ -1,13 +1,12 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
 import { z } from "zod";
-import { isoNow } from "../clock";
 import { newId } from "../crypto";
 import type { AppEnv } from "../env";
 import { AppError, type ErrorCodeSpec, type FieldError } from "../errors";
 import type { AuditFacts, OutgoingEvent } from "../events/envelope";
+import { originOf } from "../events/origin";
 import { background } from "../http/background";
-import { clientIpHash } from "../http/client-ip";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 
@@ -79,7 +78,10 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
       route: routePath(c),
       target: targetOf(c, denial.target),
     };
-    const id = newId(c.get("clock").now().getTime());
+    // The request's origin, as every writer of a request's events has it: one clock reading,
+    // so the event's id is of the time it says it occurred at.
+    const origin = originOf(c);
+    const id = newId(Date.parse(origin.now));
     const event: OutgoingEvent = {
       id,
       type: "authz.denied",
@@ -87,11 +89,11 @@ export function deny(c: Context<AppEnv>, denial: Denial): AppError {
       // Each denial is a stream of its own (no writer orders denials), so its version 1 is true.
       stream: `${tenant.id}/authz.denied/${id}`,
       version: 1,
-      occurred_at: isoNow(c.get("clock")),
-      actor: { kind: principal.kind, id: principal.id },
+      occurred_at: origin.now,
+      actor: origin.actor,
       data: facts,
-      request_id: c.get("requestId") ?? null,
-      ip_hash: clientIpHash(c),
+      request_id: origin.requestId,
+      ip_hash: origin.ipHash,
       audit: facts,
     };
     background(c, c.env.EVENTS.send(event, { contentType: "json" }));
