@@ -84,6 +84,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
         schema: SCHEMA,
         timerMessage: Timer,
         publishes: FileEventSchema,
+        modules: platform.modules,
         clock: platform.clock,
       });
       this.inline = new InlineProjector(platform, env);

@@ -16,6 +16,7 @@ import {
 import { decide, type Lease, type LeaseState } from "../src/kernel/jobs/lease";
 import { METRICS } from "../src/kernel/metrics/catalog";
 import { isolateRecorder } from "../src/kernel/metrics/recorder";
+import type { ModuleDef } from "../src/kernel/modules/types";
 
 type Rpc = typeof JobRunnerRpc;
 
@@ -91,10 +92,16 @@ const StoredRun = z.object({
  * src/kernel/jobs/lease.ts; the runs themselves execute in the invocation
  * that holds the lease (src/kernel/jobs/runner.ts). See docs/operations.md.
  */
-export function jobRunnerObject(platform: { clock: Clock }) {
+export function jobRunnerObject(platform: { clock: Clock; modules: readonly ModuleDef[] }) {
   return class JobRunner extends Actor<Timer> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env, { name: "JobRunner", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+      super(ctx, env, {
+        name: "JobRunner",
+        schema: SCHEMA,
+        timerMessage: Timer,
+        modules: platform.modules,
+        clock: platform.clock,
+      });
     }
 
     acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReplySent<Rpc, "acquire">> {

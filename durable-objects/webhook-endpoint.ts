@@ -55,6 +55,7 @@ export function webhookEndpointObject(platform: {
         schema: DELIVERIES_SCHEMA,
         timerMessage: Timer,
         publishes: WebhookEventSchema,
+        modules: platform.modules,
         clock: platform.clock,
         // Its failures are its deliveries' (timers): paused, it still keeps what the registry routes
         // to it (refused, the tenant's whole dispatch failed until its events were dead-lettered),

@@ -69,6 +69,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         schema: ENDPOINTS_SCHEMA,
         timerMessage: Timer,
         publishes: WebhookEventSchema,
+        modules: platform.modules,
         clock: platform.clock,
       });
     }

@@ -192,7 +192,14 @@ type Timer = z.infer<typeof Timer>;
 export function ${a.factory}(platform: Pick<PlatformParts, "clock" | "modules">) {
   return class ${a.Class} extends Actor<Timer> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env, { name: "${a.Class}", schema: SCHEMA, timerMessage: Timer, clock: platform.clock });
+      // Its modules: emit refuses a stream named like an aggregate's (docs/actors.md, "Stream names").
+      super(ctx, env, {
+        name: "${a.Class}",
+        schema: SCHEMA,
+        timerMessage: Timer,
+        modules: platform.modules,
+        clock: platform.clock,
+      });
     }
 
     add(input: RpcArgs<Rpc, "add">): Promise<RpcReply<Rpc, "add">> {

@@ -39,4 +39,22 @@ describe("an actor's emit", () => {
     expect(await rows(stub, "outbox")).toBe(0);
     expect(await rows(stub, "actor_streams")).toBe(0);
   });
+
+  // An actor's stream named like an aggregate's (`<tenant>/post/<id>` beside the blog's `post`) is two
+  // version counters under one name: the catalog, projections and a replay of the aggregate collide.
+  it("refuses a stream whose kind is a registered aggregate type, naming it and its module, and commits nothing", async () => {
+    const stub = await probe();
+    const error = await rejection(stub.note({ value: "c", stream: "t_probe/post/x" }));
+    expect(error.message).toBe(
+      'StreamOfAggregate: ProbeActor emitted to stream "t_probe/post/x", whose kind "post" is an aggregate type ' +
+        "of module blog: an actor's stream kind is never an aggregate's, name its streams otherwise",
+    );
+    expect(await stub.notes({})).toEqual([]);
+    expect(await stub.emitted()).toEqual([]);
+    expect(await rows(stub, "outbox")).toBe(0);
+    expect(await rows(stub, "actor_streams")).toBe(0);
+    // A kind no aggregate has is the actor's to use.
+    await stub.note({ value: "d", stream: "t_probe/posts/x" });
+    expect(await stub.notes({})).toEqual(["d"]);
+  });
 });

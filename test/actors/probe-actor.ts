@@ -6,6 +6,7 @@ import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
 import { OriginSchema } from "../../src/kernel/events/origin";
+import { modules } from "../../src/modules";
 
 /**
  * A test-only actor over the base (test/worker.ts exports it; vitest.config.ts
@@ -28,11 +29,13 @@ const ProbeEvents = z.discriminatedUnion("type", [
 export const ProbeRpc = defineRpc({
   note: {
     // `config`: fail as a retired key version would (a ConfigError logged where it was met).
-    // `type`: the event it emits (one ProbeEvents does not declare is refused).
+    // `type`: the event it emits (one ProbeEvents does not declare is refused); `stream`: where
+    // (one of a registered aggregate's kind is refused).
     args: z.object({
       value: z.string(),
       fail: z.union([z.boolean(), z.literal("config")]).default(false),
       type: z.string().default("probe.note.added"),
+      stream: z.string().default("t_probe/probe/1"),
     }),
     reply: z.object({ id: z.number() }),
   },
@@ -86,6 +89,8 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
       ],
       timerMessage: Timer,
       publishes: ProbeEvents,
+      // The deployed modules, as the platform's actors are built over them: the blog's `post` is an aggregate.
+      modules,
       clock: probeClock,
       supervision: { maxFailures: 3, windowMs: 10_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
       timerRetry: { baseMs: 100, maxMs: 100 },
@@ -208,12 +213,12 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   note(input: RpcArgs<Rpc, "note">) {
     return this.receive("note", () => {
-      const { value, fail, type } = rpcArgs(ProbeRpc, "note", input);
+      const { value, fail, type, stream } = rpcArgs(ProbeRpc, "note", input);
       const row = this.ctx.storage.sql
         .exec<{ id: number }>("insert into notes (value) values (?) returning id", value)
         .one();
       this.schedule({ note: `after:${value}`, fail: false }, this.now() + 60_000, { key: `after:${value}` });
-      this.emit({ tenantId: "t_probe", stream: "t_probe/probe/1" }, { type, data: { value } });
+      this.emit({ tenantId: "t_probe", stream }, { type, data: { value } });
       if (fail === "config") throw new MissingKeyVersion(98);
       if (fail) throw new Error("handler fails after writing");
       return { id: row.id };

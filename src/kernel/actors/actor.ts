@@ -17,6 +17,7 @@ import { CountedTransactions } from "./counted-tx";
 import { DeclaredEvents } from "./declared-events";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY, NoTimers } from "./options";
+import { AggregateKinds } from "./stream-kinds";
 import { isPaused, restartDue, type SupervisionState } from "./supervision";
 import { Supervisor } from "./supervisor";
 import { TenantBinding } from "./tenant-binding";
@@ -75,6 +76,8 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   private readonly tx: CountedTransactions;
   /** What {@link emit} may append: the module's declared types. */
   private readonly events: DeclaredEvents;
+  /** What {@link emit} may not append to: a stream of a registered aggregate type. */
+  private readonly kinds: AggregateKinds;
 
   constructor(ctx: DurableObjectState, env: Env, options: ActorOptions<M>) {
     super(ctx, env);
@@ -83,6 +86,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.log = createLogger("warn", { component: "actor", actor: options.name });
     this.tx = new CountedTransactions(ctx.storage, options.name);
     this.events = new DeclaredEvents(options.name, options.publishes);
+    this.kinds = new AggregateKinds(options.name, options.modules);
     this.binding = new TenantBinding(ctx.storage, options.name);
     this.timerAlarm = new TimerAlarm(ctx.storage);
     this.supervisor = new Supervisor({
@@ -204,11 +208,12 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   /**
    * Appends an event to the actor's outbox, in the running transaction; its
    * version counts the events of its stream from 1. A type the options'
-   * `publishes` does not declare throws `UndeclaredEvent` (the handler's
-   * writes roll back with it).
+   * `publishes` does not declare throws `UndeclaredEvent`, a stream of an
+   * aggregate's kind `StreamOfAggregate` (the handler's writes roll back).
    */
   protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {
     this.events.check(event.type);
+    this.kinds.check(address);
     this.tx.appended();
     return appendActorEvent(this.ctx.storage.sql, address, event, this.now(), this.options.name);
   }

@@ -6,6 +6,7 @@ export { Actor } from "./actor";
 export { UndeclaredEvent } from "./declared-events";
 export type { ActorEvent } from "./events";
 export { type ActorAddress, ActorBackingOff, type ActorOptions, NoTimers, type WhilePaused } from "./options";
+export { StreamOfAggregate } from "./stream-kinds";
 export {
   DEFAULT_SUPERVISION,
   type SupervisionPolicy,

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Clock } from "../clock";
 import type { EventUnion } from "../events/envelope";
+import type { ModuleDef } from "../modules/types";
 import type { BackoffPolicy } from "../resilience/backoff";
 import type { SupervisionPolicy } from "./supervision";
 
@@ -27,6 +28,12 @@ export interface ActorOptions<M = never> {
    * handler's transaction. Absent, the actor emits none but the base's own `actor.escalated`.
    */
   publishes?: EventUnion;
+  /**
+   * The platform's modules (the class is built over the platform): `emit` refuses a stream whose
+   * kind is one of their aggregate types (`StreamOfAggregate`), which would share its name, and so
+   * its versions, with the Aggregate object's. Absent, no stream is refused.
+   */
+  modules?: readonly ModuleDef[];
   clock: Clock;
   supervision?: SupervisionPolicy;
   /**
