@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { KernelEvents } from "../../src/kernel/events/kernel-events";
 import type { ProbeActor } from "./probe-actor";
 import { rejection } from "./rejection";
 
@@ -178,6 +179,9 @@ describe("actor supervision", () => {
     const escalated = (await stub.emitted()).filter((e) => e.type === "actor.escalated");
     expect(escalated).toHaveLength(1);
     expect(JSON.parse(escalated[0]?.data ?? "{}")).toMatchObject({ actor: "ProbeActor", handler: "note", restarts: 1 });
+    // As the kernel declares it, the type and data a webhook filter or subscription naming it receives.
+    const declared = KernelEvents.safeParse({ type: "actor.escalated", data: JSON.parse(escalated[0]?.data ?? "{}") });
+    expect(declared.success, JSON.stringify(declared.error?.issues)).toBe(true);
 
     const startsBefore = await runInDurableObject(stub, (actor: ProbeActor) => actor.starts);
     await stub.setTime({ at: T0 + 1_000 });

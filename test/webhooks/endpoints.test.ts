@@ -227,6 +227,20 @@ describe("webhook endpoints (errors)", () => {
     ]);
   });
 
+  // An actor's pause (its supervision's actor.escalated) reached the tenant's audit log, but no
+  // filter could name it: the kernel declares it, so an operator can follow paused actors.
+  it("accepts a filter naming actor.escalated, the event an actor's supervision sends when it pauses", async () => {
+    const t = await newTenant();
+    const created = await createEndpoint(t.adminKey, { events: ["actor.escalated"] });
+    expect(created.events).toEqual(["actor.escalated"]);
+    const prefixed = await call(`/api/v1/admin/webhooks/${created.id}`, {
+      method: "PATCH",
+      token: t.adminKey,
+      body: { events: ["actor.*"] },
+    });
+    expect(prefixed.status, JSON.stringify(prefixed.body)).toBe(200);
+  });
+
   it("answers 404 for an unknown endpoint or delivery", async () => {
     const t = await newTenant();
     expect((await call("/api/v1/admin/webhooks/nope", { token: t.adminKey })).status).toBe(404);

@@ -6,6 +6,7 @@
  * backoff), after which it restarts from storage. A message handled without
  * failure after a restart resets the backoff.
  */
+import { z } from "zod";
 import { type BackoffPolicy, backoffCeiling } from "../resilience/backoff";
 import type { ActorEvent } from "./events";
 
@@ -79,6 +80,23 @@ export const restartDue = (state: SupervisionState, now: number): boolean =>
 export const ESCALATED = "actor.escalated";
 
 /**
+ * `actor.escalated`, declared as one of the kernel's events (events/kernel-events.ts): it reaches
+ * the tenant's audit log, and a webhook filter or subscription may name it only when declared.
+ */
+export const EscalatedEvent = z.object({
+  type: z.literal(ESCALATED),
+  data: z.object({
+    actor: z.string(),
+    handler: z.string(),
+    restarts: z.number().int().min(1),
+    backoff_ms: z.number().min(0),
+    paused_until: z.iso.datetime(),
+    /** The error's class name only. */
+    error: z.string(),
+  }),
+});
+
+/**
  * The `actor.escalated` event a restart sends to the actor's escalation address: who failed,
  * in which handler, how often, and until when it is paused. The error's class only: its
  * message may quote data.
@@ -89,15 +107,13 @@ export function escalationEvent(
   restart: NonNullable<FailureVerdict["restart"]>,
   error: unknown,
 ): ActorEvent {
-  return {
-    type: ESCALATED,
-    data: {
-      actor,
-      handler,
-      restarts: restart.restarts,
-      backoff_ms: restart.backoffMs,
-      paused_until: new Date(restart.pausedUntil).toISOString(),
-      error: error instanceof Error ? error.name : "unknown",
-    },
+  const data: z.infer<typeof EscalatedEvent>["data"] = {
+    actor,
+    handler,
+    restarts: restart.restarts,
+    backoff_ms: restart.backoffMs,
+    paused_until: new Date(restart.pausedUntil).toISOString(),
+    error: error instanceof Error ? error.name : "unknown",
   };
+  return { type: ESCALATED, data };
 }
