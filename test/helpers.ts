@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
 import { expect } from "vitest";
 import { createPlatform } from "../src/app";
 import { MIGRATION_TABLES, MIGRATIONS } from "../src/generated/migrations";
@@ -11,6 +12,7 @@ import type { AppEnv } from "../src/kernel/env";
 import type { Problem } from "../src/kernel/errors";
 import { applyRoute, canonicalOrder } from "../src/kernel/events/consume";
 import type { Envelope } from "../src/kernel/events/envelope";
+import { clientIpHash } from "../src/kernel/http/client-ip";
 import { type JobResult, jobsOf, runJob } from "../src/kernel/jobs/runner";
 import { createLogger, type Logger } from "../src/kernel/log";
 import type { BatchOptions, ModuleDef, ModuleRuntime, Subscription } from "../src/kernel/modules/types";
@@ -172,4 +174,16 @@ export function d1Refusing(refuses: (query: string) => boolean): D1Database {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** The audit log's hash of `ip` in tenant `tenantId`, as the kernel keys it. */
+export async function ipHashOf(tenantId: string, ip: string): Promise<string | null> {
+  const parsed = parseConfig({ ...env });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  const app = new Hono<AppEnv>().get("/", (c) => {
+    c.set("config", parsed.config);
+    c.set("tenant", { id: tenantId } as AppEnv["Variables"]["tenant"]);
+    return c.json(clientIpHash(c));
+  });
+  return (await app.request("/", { headers: { "cf-connecting-ip": ip } })).json();
 }

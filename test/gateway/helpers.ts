@@ -109,3 +109,14 @@ export function principalRecordsThrough(onPrincipalRecord: (args: RecordArgs) =>
     },
   };
 }
+
+/** A module's own policy of 3 an hour (a ticket opened), which a tenant may set up to 10 an hour. */
+export const TICKETS_OPEN: Policy = {
+  limit: 3,
+  period_s: 3600,
+  burst: 3,
+  mode: "sync",
+  on_failure: "closed",
+  tenant_override: true,
+  max_limit: 10,
+};

@@ -21,16 +21,9 @@ import { openSecrets, secretField } from "../../src/modules/webhooks/secrets";
 import { expectProblem, testApp, testRuntime } from "../helpers";
 import { mailTo, newTenant } from "../identity/helpers";
 import { testResolver } from "../test-resolver";
+import { TICKETS_OPEN } from "./helpers";
 
-const OPEN: Policy = {
-  limit: 3,
-  period_s: 3600,
-  burst: 3,
-  mode: "sync",
-  on_failure: "closed",
-  tenant_override: true,
-  max_limit: 10,
-};
+const OPEN = TICKETS_OPEN;
 
 /** A module that declares one policy: enough for the config to know `tickets.open`. */
 const tickets: ModuleDef = { name: "tickets", version: "1.0.0", rate_limits: { "tickets.open": OPEN } };

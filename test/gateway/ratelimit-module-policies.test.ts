@@ -16,17 +16,9 @@ import { type Policy, policiesOff } from "../../src/kernel/ratelimit/policies";
 import { modules } from "../../src/modules";
 import { expectProblem, testApp } from "../helpers";
 import { callerOf, newTenant, newUser } from "../identity/helpers";
-import { parseList } from "./helpers";
+import { parseList, TICKETS_OPEN } from "./helpers";
 
-const OPEN: Policy = {
-  limit: 3,
-  period_s: 3600,
-  burst: 3,
-  mode: "sync",
-  on_failure: "closed",
-  tenant_override: true,
-  max_limit: 10,
-};
+const OPEN = TICKETS_OPEN;
 
 /** A help desk: each user opens at most 3 tickets an hour; the desk's shared inbox is one key per tenant. */
 const tickets = (rate_limits: Record<string, Policy> = { "tickets.open": OPEN }): ModuleDef => ({

@@ -1,16 +1,7 @@
-// Who a refusal's `authz.denied` event names, and when: the request's origin as the kernel builds
-// it (originOf), so its audit entry names the caller, the request and the client's address hash,
-// and its time is one reading of the request's clock, the same in the event's id and its
-// occurred_at (the entry's `at`, and its target ends with the id).
-import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../src/kernel/clock";
-import { parseConfig } from "../../src/kernel/config";
-import type { AppEnv } from "../../src/kernel/env";
-import { clientIpHash } from "../../src/kernel/http/client-ip";
 import { modules } from "../../src/modules";
-import { testApp } from "../helpers";
+import { ipHashOf, testApp } from "../helpers";
 import { auditOf, type Entry, newKey, newTenant, ORIGIN } from "../identity/helpers";
 
 const START = "2032-05-06T07:08:09.000Z";
@@ -25,18 +16,6 @@ function tickingClock(start: string): Clock & { readings(): number } {
 
 /** The time (ms) a newId was made at: its first ten characters, base32 (Crockford). */
 const idTime = (id: string) => [...id.slice(0, 10)].reduce((t, ch) => t * 32 + CROCKFORD.indexOf(ch), 0);
-
-/** The audit log's hash of `ip` in tenant `tenantId`, as the kernel keys it. */
-async function ipHashOf(tenantId: string, ip: string): Promise<string | null> {
-  const parsed = parseConfig({ ...env });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  const app = new Hono<AppEnv>().get("/", (c) => {
-    c.set("config", parsed.config);
-    c.set("tenant", { id: tenantId } as AppEnv["Variables"]["tenant"]);
-    return c.json(clientIpHash(c));
-  });
-  return (await app.request("/", { headers: { "cf-connecting-ip": ip } })).json();
-}
 
 describe("a refusal's authz.denied event", () => {
   it("names the key, the request and the address hash, at one reading of the request's clock", async () => {

@@ -3,17 +3,13 @@
 // identity (test/node/module-imports.test.ts refuses that). The module below is test-only: a route
 // sends the origin to the probe actor (test/actors/probe-actor.ts), which emits a note with it.
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { manualClock, systemClock } from "../../src/kernel/clock";
-import { parseConfig } from "../../src/kernel/config";
-import type { AppEnv } from "../../src/kernel/env";
 import { originOf } from "../../src/kernel/events/origin";
-import { clientIpHash } from "../../src/kernel/http/client-ip";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { modules } from "../../src/modules";
-import { testApp } from "../helpers";
+import { ipHashOf, testApp } from "../helpers";
 import { call, newTenant, newUser, ORIGIN } from "../identity/helpers";
 
 const AT = "2031-02-03T04:05:06.000Z";
@@ -29,18 +25,6 @@ const notes = (): ModuleDef => ({
     return c.json(origin);
   }),
 });
-
-/** The audit log's hash of `ip` in tenant `tenantId`, as the kernel keys it. */
-async function ipHashOf(tenantId: string, ip: string): Promise<string | null> {
-  const parsed = parseConfig({ ...env });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  const app = new Hono<AppEnv>().get("/", (c) => {
-    c.set("config", parsed.config);
-    c.set("tenant", { id: tenantId } as AppEnv["Variables"]["tenant"]);
-    return c.json(clientIpHash(c));
-  });
-  return (await app.request("/", { headers: { "cf-connecting-ip": ip } })).json();
-}
 
 /**
  * Sends a note as `token` (none: anonymous) under `clock`, and answers the origin the route sent
