@@ -54,7 +54,12 @@ describe("tenants/apply-grants", () => {
     expect(await permissionsOf(t, "viewer")).toEqual(grantedTo("viewer", ["*.read"]));
     // Changed as an admin's PUT changes it: audited, the job named as the actor.
     const [entry] = await auditOf(t.adminKey, "identity.role.updated");
-    expect(entry).toMatchObject({ actor: { kind: "system", id: "tenants/apply-grants" } });
+    // No request caused it: no request id, no address hash (systemOrigin).
+    expect(entry).toMatchObject({
+      actor: { kind: "system", id: "tenants/apply-grants" },
+      request_id: null,
+      ip_hash: null,
+    });
 
     // The admin takes it away again; the next run leaves the role as the admin made it.
     const put = await call("/api/v1/admin/roles/member", {

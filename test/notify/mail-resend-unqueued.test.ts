@@ -75,7 +75,11 @@ describe("resending the mail the queue would not take", () => {
       {
         type: "mail.dead_letter.replayed",
         tenant_id: tenantId,
+        // The job's origin (kernel/events/origin.ts, systemOrigin): no request, at the run's clock.
         actor: { kind: "system", id: "tenants/resend-unqueued-mail" },
+        request_id: null,
+        ip_hash: null,
+        occurred_at: now.toISOString(),
         data: { mail_id: recent, mail_kind: "identity.password-reset" },
       },
     ]);

@@ -4,6 +4,7 @@
 // that attempt's actor for the dismissal the hourly retry makes later (docs/notifications.md).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Clock } from "../../src/kernel/clock";
 import { recipientDigest } from "../../src/kernel/notify/recipient-digest";
 import { dismissMailToDigest } from "../../src/kernel/notify/recipient-dismissal";
 import { testRuntime } from "../helpers";
@@ -11,7 +12,7 @@ import { call, newTenant, rootKey } from "../identity/helpers";
 import { mailLetterOf } from "./helpers";
 
 /** The runtime of one run, over a D1 refusing writes to the dead letters while `down`, and a queue that keeps what is sent. */
-function runtimeWith(outage: { down: boolean }) {
+function runtimeWith(outage: { down: boolean }, clock?: Clock) {
   const sent: unknown[] = [];
   const DB = new Proxy(env.DB, {
     get(target, name) {
@@ -31,7 +32,7 @@ function runtimeWith(outage: { down: boolean }) {
     send: async (body: unknown) => void sent.push(body),
     sendBatch: async (messages: { body: unknown }[]) => void sent.push(...messages.map((m) => m.body)),
   } as unknown as Queue;
-  const runtime = testRuntime();
+  const runtime = testRuntime(clock);
   return { runtime: { ...runtime, env: { ...runtime.env, DB, EVENTS } }, sent };
 }
 
@@ -51,15 +52,28 @@ describe("the dismissal of a deleted recipient's mail dead letters", () => {
     expect(failing.sent).toEqual([]);
 
     outage.down = false;
-    const working = runtimeWith(outage);
+    // A second on at each reading: the late-mail hold reads it first, the record once the letters are found.
+    const readings: string[] = [];
+    const stepping: Clock = {
+      now: () => {
+        const at = new Date(Date.UTC(2031, 4, 1, 9, 0, readings.length));
+        readings.push(at.toISOString());
+        return at;
+      },
+    };
+    const working = runtimeWith(outage, stepping);
     expect(await dismissMailToDigest(working.runtime, t.id, digest, "tenants/purge-tokens")).toBe(1);
     expect(working.sent).toEqual([
       expect.objectContaining({
         type: "mail.dead_letter.dismissed",
         tenant_id: t.id,
-        actor: expect.objectContaining({ kind: "system", id: "tenants/purge-tokens" }),
+        actor: { kind: "system", id: "tenants/purge-tokens" },
+        request_id: null,
+        ip_hash: null,
+        occurred_at: "2031-05-01T09:00:01.000Z",
         data: expect.objectContaining({ dead_letter_id: letter.id }),
       }),
     ]);
+    expect(readings).toEqual(["2031-05-01T09:00:00.000Z", "2031-05-01T09:00:01.000Z"]);
   });
 });

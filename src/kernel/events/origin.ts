@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Principal } from "../auth/types";
-import { isoNow } from "../clock";
+import { type Clock, isoNow } from "../clock";
 import type { AppEnv } from "../env";
 import { clientIpHash } from "../http/client-ip";
 import { type Actor, ActorSchema, IpHashSchema } from "./envelope";
@@ -39,4 +39,21 @@ export function actorOf(principal: Principal | undefined): Actor {
  */
 export function originOf(c: Context<AppEnv>, actor: Actor = actorOf(c.get("principal"))): Origin {
   return { now: isoNow(c.get("clock")), actor, requestId: c.get("requestId") ?? null, ipHash: clientIpHash(c) };
+}
+
+/**
+ * The origin of a change no request caused (a job's run, a step an object takes on its own): the
+ * `system` actor named `id`, no request id, no address hash. `id` names the job as the scheduler
+ * does (`<module>/<job>`, e.g. `tenants/apply-grants`), the name the tenant's audit log shows
+ * its admin; null for a step with no job behind it. `at` is the clock, read once here, or the
+ * time the caller already read (an object handed its caller's `now`), which it keeps: build the
+ * origin where the change's time is to be read.
+ *
+ * @example
+ * const ctx = systemOrigin(runtime.clock, "tenants/apply-grants");
+ * await directory(env, tenantId).applyGrants({ ctx, grants });
+ */
+export function systemOrigin(at: Clock | string, id: string | null): Origin {
+  const now = typeof at === "string" ? at : isoNow(at);
+  return { now, actor: { kind: "system", id }, requestId: null, ipHash: null };
 }

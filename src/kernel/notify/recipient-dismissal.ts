@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
+import { systemOrigin } from "../events/origin";
 import type { Logger } from "../log";
 import type { ModuleRuntime } from "../modules/types";
-import { type LetterActor, requestActor, sendRecordsBy } from "../queues/dead-letter-audit";
+import { type LetterActor, letterActorOf, requestActor, sendRecordsBy } from "../queues/dead-letter-audit";
 import type { BackoffPolicy } from "../resilience";
 import { type MailDeadLetter, mailDeadLetterStore, mailLetter } from "./dead-letters";
 import { lateMailWindowMs } from "./late-mail";
@@ -47,12 +48,7 @@ export async function dismissMailTo(c: Context<AppEnv>, tenantId: string, to: st
     const content = await contentOf(mail.data, encryptionKeys).catch(() => null);
     if (content?.to.toLowerCase() === address) addressed.push(letter);
   }
-  const by = requestActor(c) ?? {
-    actor: { kind: "system", id: null },
-    requestId: null,
-    ipHash: null,
-    now: c.get("clock").now(),
-  };
+  const by = requestActor(c) ?? letterActorOf(systemOrigin(c.get("clock"), null));
   return dismiss(c.env, c.get("log"), by, addressed);
 }
 
@@ -74,13 +70,8 @@ export async function dismissMailToDigest(
   // From this run, not the deletion (its time is not kept): later, so never shorter.
   await holdLateMail(runtime.env.DB, tenantId, digest, runtime.clock.now(), runtime.config.mail.retry);
   const letters = await mailDeadLetterStore(runtime.env.DB).toRecipient(tenantId, digest);
-  const actor: LetterActor = {
-    actor: { kind: "system", id: by },
-    requestId: null,
-    ipHash: null,
-    now: runtime.clock.now(),
-  };
-  return dismiss(runtime.env, runtime.log, actor, letters);
+  // Read once the letters are found, as the records' time: not the hold's reading above.
+  return dismiss(runtime.env, runtime.log, letterActorOf(systemOrigin(runtime.clock, by)), letters);
 }
 
 /**

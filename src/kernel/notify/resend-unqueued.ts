@@ -1,5 +1,6 @@
+import { systemOrigin } from "../events/origin";
 import type { ModuleRuntime } from "../modules/types";
-import type { LetterActor } from "../queues/dead-letter-audit";
+import { letterActorOf } from "../queues/dead-letter-audit";
 import { mailDeadLetterStore } from "./dead-letters";
 import { replayPending } from "./replay";
 import { UNQUEUED } from "./unqueued";
@@ -32,10 +33,11 @@ export async function resendUnqueued(
   runtime: Pick<ModuleRuntime, "env" | "log" | "clock">,
   by: string,
 ): Promise<{ resent: number; more: boolean }> {
-  const now = runtime.clock.now();
+  // One reading: the letters' window and the records' time.
+  const actor = letterActorOf(systemOrigin(runtime.clock, by));
+  const { now } = actor;
   const filter = { queue: UNQUEUED, receivedSince: new Date(now.getTime() - UNQUEUED_RESEND_MS) };
   if (!(await mailDeadLetterStore(runtime.env.DB).hasPending(now, filter))) return { resent: 0, more: false };
-  const actor: LetterActor = { actor: { kind: "system", id: by }, requestId: null, ipHash: null, now };
   const parts = { env: runtime.env, log: runtime.log, by: actor, now };
   let resent = 0;
   for (let page = 0; page < PAGES_PER_RUN; page++) {

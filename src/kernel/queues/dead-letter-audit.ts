@@ -5,7 +5,7 @@ import { hash } from "../crypto/hash";
 import { toHex } from "../crypto/tokens";
 import type { AppEnv } from "../env";
 import type { Actor, AuditFacts, OutgoingEvent } from "../events/envelope";
-import { originOf } from "../events/origin";
+import { type Origin, originOf } from "../events/origin";
 
 /** What the tenant's audit log says of an event dead letter acted on: which letter, and the event it held. */
 const EventLetterFacts = z.object({
@@ -66,7 +66,17 @@ export interface LetterActor {
  */
 export function requestActor(c: Context<AppEnv>): LetterActor | null {
   if (!c.get("principal")) return null;
-  const { actor, requestId, ipHash, now } = originOf(c);
+  return letterActorOf(originOf(c));
+}
+
+/**
+ * The one acting on letters of `origin`: a request's ({@link originOf}) or a job's
+ * (`systemOrigin`), its time as the Date the letters' stores compare.
+ *
+ * @example
+ * const by = letterActorOf(systemOrigin(runtime.clock, "tenants/purge-tokens"));
+ */
+export function letterActorOf({ actor, requestId, ipHash, now }: Origin): LetterActor {
   return { actor, requestId, ipHash: ipHash ?? null, now: new Date(now) };
 }
 

@@ -1,4 +1,4 @@
-import { isoNow } from "../../kernel/clock";
+import { systemOrigin } from "../../kernel/events/origin";
 import { forEachTenant } from "../../kernel/jobs/each-tenant";
 import { roleGrants } from "../../kernel/modules/grants";
 import type { JobDef } from "../../kernel/modules/types";
@@ -22,7 +22,7 @@ export const applyGrants: JobDef = {
     const { env, log, clock, modules } = runtime;
     const grants = roleGrants(modules);
     // The audit log names the job as the actor of every role it changes.
-    const ctx = { now: isoNow(clock), actor: { kind: "system" as const, id: "tenants/apply-grants" }, requestId: null };
+    const ctx = systemOrigin(clock, "tenants/apply-grants");
     let added = 0;
     let baselined = 0;
     // Suspended tenants too, so one resumed has its members' grants at once, not an hour later.

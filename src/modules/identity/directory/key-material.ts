@@ -1,5 +1,5 @@
 import { base64UrlEncode } from "../../../kernel/crypto";
-import type { Origin } from "../../../kernel/events/origin";
+import { type Origin, systemOrigin } from "../../../kernel/events/origin";
 import type { DirectoryStore } from "./store";
 
 /**
@@ -17,7 +17,8 @@ export class KeyMaterial {
     if (row) return { seed: row.destroyed_at === null ? row.seed : null, created: false };
     if (!create) return { seed: null, created: false };
     const seed = base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
-    const ctx: Origin = { now, actor: { kind: "system", id: null }, requestId: null };
+    // No job names it: the first seal of whichever request or job needed it, at that caller's time.
+    const ctx = systemOrigin(now, null);
     this.store.tx(() => {
       this.store.sql.exec("insert into key_material (id, seed, created_at) values (1, ?, ?)", seed, now);
       this.store.emit(ctx, "keys", { type: "identity.keys.created", data: {} });
