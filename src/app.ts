@@ -100,14 +100,19 @@ export interface Platform extends PlatformParts {
 /**
  * Which module serves each route, as `"<METHOD> <pattern>"` → module name, from
  * the modules' own routers and where they are mounted; the request log line
- * names it. Routes absent from the map are the kernel's.
+ * names it, and `enforce` lets a route charge its own module's policies only.
+ * Every route a module mounts is in it however it was registered: `.all()` and
+ * `.use()` as `ALL` (observe takes one for the endpoint only where no method's
+ * route matched), so a module's `.all()` endpoint is never taken for no one's.
+ * Routes absent from the map are the kernel's.
  */
 function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string> {
   const owners = new Map<string, string>();
   const add = (prefix: string, router: { routes: { method: string; path: string }[] }, name: string) => {
     for (const r of router.routes) {
-      if (r.method === "ALL") continue; // middleware
-      owners.set(`${r.method} ${`${prefix}${r.path === "/" ? "" : r.path}` || "/"}`, name);
+      const key = `${r.method} ${`${prefix}${r.path === "/" ? "" : r.path}` || "/"}`;
+      // Hono serves a route with its first handler, so the first module to mount it owns it.
+      if (!owners.has(key)) owners.set(key, name);
     }
   };
   for (const m of modules) {

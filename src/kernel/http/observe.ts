@@ -9,14 +9,28 @@ import { loggerOf } from "./init";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
+/** The route a request was for: its pattern, and its key in the route map (`"<METHOD> <pattern>"`). */
+interface Endpoint {
+  path: string;
+  key: string;
+}
+
 /**
- * The route pattern the request was for: the last matching endpoint (not a
- * middleware's `*`), even when a middleware answered first (a 401 on
- * `/api/v1/me` is labelled `/api/v1/me`); null when no route matched.
+ * The route the request was for: the last matching endpoint (not a middleware's
+ * `*`), even when a middleware answered first (a 401 on `/api/v1/me` is labelled
+ * `/api/v1/me`); null when no route matched. Hono lists `.all()` and `.use()` alike
+ * as `ALL`, so where no method's route matched, the last `ALL` route a module
+ * mounts is the endpoint (a module's `.all()` route): the kernel's middleware is in
+ * no module's map, and a module's route must not go unlabelled, or it could charge
+ * another module's rate-limit policy.
  */
-function endpointOf(c: Context<AppEnv>): string | null {
-  const endpoint = matchedRoutes(c).findLast((r) => r.method !== "ALL");
-  return endpoint ? endpoint.path : null;
+function endpointOf(c: Context<AppEnv>, owners: ReadonlyMap<string, string>): Endpoint | null {
+  const matched = matchedRoutes(c);
+  const endpoint = matched.findLast((r) => r.method !== "ALL");
+  if (endpoint)
+    return { path: endpoint.path, key: `${c.req.method === "HEAD" ? "GET" : c.req.method} ${endpoint.path}` };
+  const all = matched.findLast((r) => owners.has(`ALL ${r.path}`));
+  return all ? { path: all.path, key: `ALL ${all.path}` } : null;
 }
 
 /** The tenant label: the tenant's id when METRICS_TENANTS lists it, "other" for the rest, "none" without one. */
@@ -37,11 +51,9 @@ export const observe = (owners: ReadonlyMap<string, string> = new Map()): Middle
   async function observe(c, next) {
     const started = performance.now();
     // Routing is done before any handler runs: the route and its module are known now, for every later stage.
-    const route = endpointOf(c);
-    const module =
-      route === null
-        ? undefined
-        : (owners.get(`${c.req.method === "HEAD" ? "GET" : c.req.method} ${route}`) ?? "kernel");
+    const endpoint = endpointOf(c, owners);
+    const route = endpoint?.path ?? null;
+    const module = endpoint === null ? undefined : (owners.get(endpoint.key) ?? "kernel");
     if (module) c.set("module", module);
     await next();
     const status = c.res.status;
