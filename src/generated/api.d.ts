@@ -1702,6 +1702,10 @@ export interface components {
             detail: string;
             request_id: string;
             errors?: {
+                /**
+                 * @description Where the invalid field is: `body`, `query`, `path` or `header`, then its keys joined with dots, an array's index as a number (`body.permissions.2`). A key that is not letters, digits, `_` and `-` alone is written as a JSON string in brackets, so a key holding a dot reads as one key: `body.rate_limits["tickets.open"].limit`.
+                 * @example body.rate_limits["tickets.open"].limit
+                 */
                 path: string;
                 message: string;
             }[];

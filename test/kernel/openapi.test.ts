@@ -1,5 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { fieldPath } from "../../src/kernel/errors";
 import { notesModule } from "../fixtures";
 import { testApp } from "../helpers";
 
@@ -53,6 +54,20 @@ describe("OpenAPI", () => {
     }
     expect(doc.paths["/api/v1/notes/notes"]?.post?.operationId).toBe("createNote");
     expect(doc.components?.schemas?.Problem).toBeTruthy();
+  });
+
+  it("says in the Problem schema how an error's path is written, as fieldPath writes it", async () => {
+    const doc = (await (await SELF.fetch("http://plinth.test/openapi.json")).json()) as Doc;
+    const problem = doc.components?.schemas?.Problem as {
+      properties: { errors: { items: { properties: { path: { description?: string; example?: string } } } } };
+    };
+    const path = problem.properties.errors.items.properties.path;
+    // A client reading the document alone can tell one key holding a dot from two keys.
+    const bracketed = fieldPath(["body", "rate_limits", "tickets.open", "limit"]);
+    expect(path.example).toBe(bracketed);
+    expect(path.description).toContain(bracketed);
+    expect(path.description).toContain(fieldPath(["body", "permissions", 2]));
+    expect(path.description).toMatch(/JSON string in brackets/);
   });
 
   it("serves the interactive reference page and its same-origin assets", async () => {

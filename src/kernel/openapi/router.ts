@@ -59,6 +59,19 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   });
 }
 
+/** A path as {@link fieldPath} writes it, for the document's example. */
+const BRACKETED = fieldPath(["body", "rate_limits", "tickets.open", "limit"]);
+
+/**
+ * How `errors[].path` is written, for a client reading the document alone: the contract keeps it
+ * a string, and a key holding a dot (a module's policy) would otherwise read as two keys.
+ */
+const FIELD_PATH_DESCRIPTION =
+  "Where the invalid field is: `body`, `query`, `path` or `header`, then its keys joined " +
+  `with dots, an array's index as a number (\`${fieldPath(["body", "permissions", 2])}\`). A key that is ` +
+  "not letters, digits, `_` and `-` alone is written as a JSON string in brackets, so a key " +
+  `holding a dot reads as one key: \`${BRACKETED}\`.`;
+
 /** The problem+json body, for OpenAPI response declarations. */
 export const ProblemSchema = z
   .object({
@@ -68,7 +81,14 @@ export const ProblemSchema = z
     code: z.string().openapi({ example: "not_found" }),
     detail: z.string(),
     request_id: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().openapi({ description: FIELD_PATH_DESCRIPTION, example: BRACKETED }),
+          message: z.string(),
+        }),
+      )
+      .optional(),
   })
   .openapi("Problem");
 
