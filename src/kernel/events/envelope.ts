@@ -5,6 +5,7 @@
  * {@link eventTypes}), and subscribers receive events parsed with it.
  */
 import { z } from "zod";
+import { fieldPath } from "../errors/field-path";
 
 /** Who caused an event. */
 export const ActorSchema = z.object({
@@ -131,8 +132,8 @@ export class MalformedEvent extends Error {
   }
 }
 
-const issuesOf = (error: z.ZodError) =>
-  error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+/** Each issue with its field's path written as a 400's is (fieldPath), so the operator's log reads one form. */
+const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ path: fieldPath(i.path), message: i.message }));
 
 /** Parses an envelope; {@link MalformedEvent} when it is not one. */
 export function parseEnvelope(value: unknown): Envelope {
