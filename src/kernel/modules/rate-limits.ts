@@ -1,3 +1,4 @@
+import { fieldPath } from "../errors/field-path";
 import { isKernelPolicy, type Policy, PolicySchema } from "../ratelimit/policies";
 import type { RegistryProblem } from "./registry";
 import type { ModuleDef } from "./types";
@@ -27,7 +28,8 @@ export function rateLimitProblems(defs: readonly ModuleDef[]): RegistryProblem[]
       }
       const parsed = PolicySchema.strict().safeParse(policy);
       for (const issue of parsed.success ? [] : parsed.error.issues) {
-        say(`${issue.path.join(".") || "(policy)"}: ${issue.message}`);
+        // Written as a 400's path is (fieldPath), so the registry's problems and the API read one form.
+        say(`${fieldPath(issue.path) || "(policy)"}: ${issue.message}`);
       }
     }
   }
