@@ -54,7 +54,11 @@ export { NoPingObject } from "./kernel/no-ping-object";
 // A module's actor on a clock its tests move (docs/actors.md, "Testing an actor"): built as
 // src/index.ts builds it, over a settable clock instead of the platform's. A module's own
 // object exported here under its class name replaces the one `export *` brings, for the tests only.
-export const ClockProbe = clockProbeObject({ clock: clockProbeClock, needs: platform.needs });
+export const ClockProbe = clockProbeObject({
+  clock: clockProbeClock,
+  needs: platform.needs,
+  modules: platform.modules,
+});
 
 // The platform's own objects over clocks (and the store's sleeper) their tests move
 // (test/object-clocks.ts), built as src/index.ts builds them over the platform's clock.

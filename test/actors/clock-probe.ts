@@ -31,13 +31,14 @@ const Timer = z.object({ kind: z.literal("remind"), text: z.string(), mail: Mail
 /** The clock the test Worker's ClockProbe runs on: real time until a test sets it. */
 export const clockProbeClock = settableClock();
 
-export function clockProbeObject(platform: Pick<PlatformParts, "clock" | "needs">) {
+export function clockProbeObject(platform: Pick<PlatformParts, "clock" | "needs" | "modules">) {
   return class ClockProbe extends Actor<z.infer<typeof Timer>> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
         name: "ClockProbe",
         schema: [["create table fired (id integer primary key autoincrement, text text not null)"]],
         timerMessage: Timer,
+        modules: platform.modules,
         clock: platform.clock,
       });
     }

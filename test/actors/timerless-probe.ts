@@ -1,5 +1,6 @@
 import { Actor } from "../../src/kernel/actors";
 import { manualClock } from "../../src/kernel/clock";
+import { modules } from "../../src/modules";
 
 /**
  * A test-only actor with no timers (test/worker.ts exports it; vitest.config.ts binds it as
@@ -8,7 +9,7 @@ import { manualClock } from "../../src/kernel/clock";
  */
 export class TimerlessProbe extends Actor {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, { name: "TimerlessProbe", clock: manualClock("2030-01-01T00:00:00Z") });
+    super(ctx, env, { name: "TimerlessProbe", modules, clock: manualClock("2030-01-01T00:00:00Z") });
   }
 
   /** A message that writes nothing: the base's tables exist after it. */
@@ -22,6 +23,14 @@ export class TimerlessProbe extends Actor {
       this.ctx.storage.sql.exec("create table if not exists marks (id integer primary key)");
       this.ctx.storage.sql.exec("insert into marks default values");
       this.schedule(undefined as never, 0);
+      return { ok: true as const };
+    });
+  }
+
+  /** Emits the base's own event to `stream`: refused when its kind is an aggregate's (the options' `modules`). */
+  escalateTo(stream: string): Promise<{ ok: true }> {
+    return this.receive("escalateTo", () => {
+      this.emit({ tenantId: "t_timerless", stream }, { type: "actor.escalated", data: {} });
       return { ok: true as const };
     });
   }

@@ -1,7 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ActorOptions } from "../../src/kernel/actors";
 import { putTimer } from "../../src/kernel/actors/timers";
+import { manualClock } from "../../src/kernel/clock";
 import { rejection } from "./rejection";
 import type { TimerlessProbe } from "./timerless-probe";
 
@@ -13,6 +15,18 @@ describe("an actor that declares no timers", () => {
 
   it("takes messages without a timerMessage or an onTimer", async () => {
     expect(await env.TIMERLESS_PROBE.getByName(`timerless-${++n}`).touch()).toEqual({ ok: true });
+  });
+
+  // `modules` was optional, and an actor built without it (this probe, the clock probe, the docs'
+  // example) emitted to an aggregate's stream unchecked: required, every actor is checked.
+  it("is built over the platform's modules, so its emit refuses a stream of an aggregate's kind", async () => {
+    // @ts-expect-error an actor's options without `modules` do not type-check
+    const withoutModules: ActorOptions = { name: "X", clock: manualClock("2030-01-01T00:00:00Z") };
+    expect(withoutModules.name).toBe("X");
+    const stub = env.TIMERLESS_PROBE.getByName(`timerless-${++n}`);
+    const error = await rejection(stub.escalateTo("t_timerless/post/1"));
+    expect(error.message).toMatch(/^StreamOfAggregate: TimerlessProbe emitted to stream "t_timerless\/post\/1"/);
+    expect(await stub.escalateTo("t_timerless/timerless/1")).toEqual({ ok: true });
   });
 
   it("refuses to schedule one, rolling the message back", async () => {

@@ -29,11 +29,12 @@ export interface ActorOptions<M = never> {
    */
   publishes?: EventUnion;
   /**
-   * The platform's modules (the class is built over the platform): `emit` refuses a stream whose
-   * kind is one of their aggregate types (`StreamOfAggregate`), which would share its name, and so
-   * its versions, with the Aggregate object's. Absent, no stream is refused.
+   * The platform's modules (the class is built over the platform: `platform.modules`): `emit`
+   * refuses a stream whose kind is one of their aggregate types (`StreamOfAggregate`), which would
+   * share its name, and so its versions, with the Aggregate object's. Required: an actor built
+   * without them emitted to any stream unchecked, and every actor's factory has the platform.
    */
-  modules?: readonly ModuleDef[];
+  modules: readonly ModuleDef[];
   clock: Clock;
   supervision?: SupervisionPolicy;
   /**

@@ -33,11 +33,9 @@ export class AggregateKinds {
 
   constructor(
     private readonly actor: string,
-    modules: readonly ModuleDef[] | undefined,
+    modules: readonly ModuleDef[],
   ) {
-    this.owners = new Map(
-      (modules ?? []).flatMap((m) => (m.aggregates ?? []).map((a) => [a.decider.type, m.name] as const)),
-    );
+    this.owners = new Map(modules.flatMap((m) => (m.aggregates ?? []).map((a) => [a.decider.type, m.name] as const)));
   }
 
   /** Throws {@link StreamOfAggregate} for a stream whose kind is a registered aggregate type. */
