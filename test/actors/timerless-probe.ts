@@ -1,6 +1,9 @@
-import { Actor } from "../../src/kernel/actors";
-import { manualClock } from "../../src/kernel/clock";
+import { Actor, type ActorAddress } from "../../src/kernel/actors";
+import { type ManualClock, manualClock } from "../../src/kernel/clock";
 import { modules } from "../../src/modules";
+
+/** The kv key of the stream the probe escalates to (test/actors/escalation-refused.test.ts). */
+const ESCALATION = "probe.escalation";
 
 /**
  * A test-only actor with no timers (test/worker.ts exports it; vitest.config.ts binds it as
@@ -8,13 +11,43 @@ import { modules } from "../../src/modules";
  * and emits would be written.
  */
 export class TimerlessProbe extends Actor {
+  /** Its own clock, so a test can end a pause. */
+  private readonly manual: ManualClock;
+
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, { name: "TimerlessProbe", modules, clock: manualClock("2030-01-01T00:00:00Z") });
+    const clock = manualClock("2030-01-01T00:00:00Z");
+    super(ctx, env, { name: "TimerlessProbe", modules, clock });
+    this.manual = clock;
   }
 
   /** A message that writes nothing: the base's tables exist after it. */
   touch(): Promise<{ ok: true }> {
     return this.receive("touch", () => ({ ok: true as const }));
+  }
+
+  /** A message that always fails, counted by the supervision. */
+  fail(): Promise<never> {
+    return this.receive("fail", () => {
+      throw new Error("probe failure");
+    });
+  }
+
+  /** Where its pauses escalate from now on: `<tenant>/<kind>/<id>` of tenant t_timerless. */
+  escalateVia(stream: string): Promise<{ ok: true }> {
+    return this.receive("escalateVia", () => {
+      this.ctx.storage.kv.put(ESCALATION, stream);
+      return { ok: true as const };
+    });
+  }
+
+  /** Moves the probe's clock. */
+  advance(ms: number): void {
+    this.manual.advance(ms);
+  }
+
+  protected override escalationAddress(): ActorAddress | null {
+    const stream = this.ctx.storage.kv.get<string>(ESCALATION);
+    return stream === undefined ? null : { tenantId: "t_timerless", stream };
   }
 
   /** Schedules past its type (which refuses any message): the base refuses it too, at once. */
@@ -38,5 +71,12 @@ export class TimerlessProbe extends Actor {
   /** Test access to the base's supervision state. */
   supervisionNow() {
     return this.supervisionState();
+  }
+
+  /** The streams it emitted to, with their versions (the escalations the pauses appended). */
+  streams(): { stream: string; version: number }[] {
+    return this.ctx.storage.sql
+      .exec<{ stream: string; version: number }>("select stream, version from actor_streams order by stream")
+      .toArray();
   }
 }

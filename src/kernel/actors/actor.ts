@@ -98,9 +98,9 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
       now: () => this.now(),
       restarted: () => this.onStart(),
       escalationAddress: () => this.escalationAddress(),
-      paused: async (escalation) => {
+      escalate: (address, event) => this.tx.run(() => void this.emit(address, event)),
+      paused: async () => {
         this.timerAlarm.changed();
-        if (escalation) this.tx.run(() => this.emit(escalation.address, escalation.event));
         await this.afterCommit();
       },
     });

@@ -39,11 +39,10 @@ export interface Supervised {
   restarted(): void;
   /** Where the actor's escalation events go; null logs them only. */
   escalationAddress(): ActorAddress | null;
-  /**
-   * After a failure that paused the actor: the alarm must follow the pause, and the
-   * escalation (when the actor has an address) is appended in a transaction of its own.
-   */
-  paused(escalation: { address: ActorAddress; event: ActorEvent } | null): Promise<void>;
+  /** Appends the pause's escalation in a transaction of its own, checked as any emit is (it may throw). */
+  escalate(address: ActorAddress, event: ActorEvent): void;
+  /** After a failure that paused the actor (and its escalation): the alarm must follow the pause. */
+  paused(): Promise<void>;
 }
 
 /** One actor's supervision: see the file's header. */
@@ -112,12 +111,30 @@ export class Supervisor {
           backoff_ms: restart.backoffMs,
           ...fields,
         });
-        await this.actor.paused(address ? { address, event: escalationEvent(name, handler, restart, error) } : null);
+        if (address) this.escalate(address, escalationEvent(name, handler, restart, error));
+        await this.actor.paused();
       } else if (!logged) {
         this.actor.log.warn("actor handler failed", { ...where, handler, ...fields });
       }
     } catch (storageError) {
       this.actor.log.error("actor failure could not be recorded", errorFields(storageError));
+    }
+  }
+
+  /**
+   * Appends the escalation; a refusal (an address of an aggregate's kind: StreamOfAggregate) is
+   * logged at error by its address, and the pause, recorded already, holds without it. Thrown on,
+   * it was logged as a failure not recorded, and the alarm was not set to follow the pause.
+   */
+  private escalate(address: ActorAddress, event: ActorEvent): void {
+    try {
+      this.actor.escalate(address, event);
+    } catch (refused) {
+      this.actor.log.error("actor escalation refused; paused without it", {
+        tenant_id: address.tenantId,
+        stream: address.stream,
+        ...errorFields(refused),
+      });
     }
   }
 }
