@@ -18,6 +18,8 @@ const NO_PING = { className: "NoPingObject", useSQLite: true };
 const CLOCK_PROBE = { className: "ClockProbe", useSQLite: true };
 // An actor with no timers (test/actors/timerless-probe.ts): the same, test-only.
 const TIMERLESS_PROBE = { className: "TimerlessProbe", useSQLite: true };
+// An actor with a timerMessage and no onTimer (test/actors/handlerless-probe.ts): the same, test-only.
+const HANDLERLESS_PROBE = { className: "HandlerlessProbe", useSQLite: true };
 
 // Runtime tests run inside workerd with the bindings of wrangler.toml, plus testBindings().
 // The entry is the deployed Worker plus test-only Durable Objects (test/worker.ts).
@@ -46,7 +48,13 @@ export default defineConfig(async () => {
           // object while an alarm's request to it starts (vitest.bindings.ts says how).
           plugins: [
             workerd(
-              await pinnedDurableObjects("./wrangler.toml", { PROBE_ACTOR, NO_PING, CLOCK_PROBE, TIMERLESS_PROBE }),
+              await pinnedDurableObjects("./wrangler.toml", {
+                PROBE_ACTOR,
+                NO_PING,
+                CLOCK_PROBE,
+                TIMERLESS_PROBE,
+                HANDLERLESS_PROBE,
+              }),
             ),
           ],
           test: {
@@ -63,7 +71,7 @@ export default defineConfig(async () => {
         },
         {
           extends: true as const,
-          plugins: [workerd({ PROBE_ACTOR, NO_PING, CLOCK_PROBE, TIMERLESS_PROBE })],
+          plugins: [workerd({ PROBE_ACTOR, NO_PING, CLOCK_PROBE, TIMERLESS_PROBE, HANDLERLESS_PROBE })],
           test: { name: "workerd-isolated", include: [...NEEDS_EVICTION, ...OWN_WORKERD] },
         },
       ],

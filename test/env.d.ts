@@ -14,6 +14,7 @@ declare global {
       PROBE_ACTOR: DurableObjectNamespace<import("./actors/probe-actor").ProbeActor>;
       /** An actor with no timers (test/actors/timerless-probe.ts, vitest.config.ts). */
       TIMERLESS_PROBE: DurableObjectNamespace<import("./actors/timerless-probe").TimerlessProbe>;
+      HANDLERLESS_PROBE: DurableObjectNamespace<import("./actors/handlerless-probe").HandlerlessProbe>;
       /** A module-style actor on a settable clock (test/actors/clock-probe.ts, test/worker.ts). */
       CLOCK_PROBE: DurableObjectNamespace<
         InstanceType<ReturnType<typeof import("./actors/clock-probe").clockProbeObject>>

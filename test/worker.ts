@@ -47,6 +47,7 @@ export default {
   scheduled: (controller, env, ctx) => scheduled(controller, env, watchedContext(ctx)),
 } satisfies ExportedHandler<Env>;
 export const WebhookEndpoint = webhookEndpointObject(platform);
+export { HandlerlessProbe } from "./actors/handlerless-probe";
 export { ProbeActor } from "./actors/probe-actor";
 export { TimerlessProbe } from "./actors/timerless-probe";
 export { NoPingObject } from "./kernel/no-ping-object";
