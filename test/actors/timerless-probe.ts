@@ -32,7 +32,7 @@ export class TimerlessProbe extends Actor {
     });
   }
 
-  /** Where its pauses escalate from now on: `<tenant>/<kind>/<id>` of tenant t_timerless. */
+  /** Where its pauses escalate from now on: `<tenant>/<kind>/<id>`, to the stream's tenant. */
   escalateVia(stream: string): Promise<{ ok: true }> {
     return this.receive("escalateVia", () => {
       this.ctx.storage.kv.put(ESCALATION, stream);
@@ -47,7 +47,7 @@ export class TimerlessProbe extends Actor {
 
   protected override escalationAddress(): ActorAddress | null {
     const stream = this.ctx.storage.kv.get<string>(ESCALATION);
-    return stream === undefined ? null : { tenantId: "t_timerless", stream };
+    return stream === undefined ? null : { tenantId: stream.split("/")[0] ?? "", stream };
   }
 
   /** Schedules past its type (which refuses any message): the base refuses it too, at once. */

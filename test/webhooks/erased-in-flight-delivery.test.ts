@@ -10,28 +10,13 @@ import type { WebhookEndpoint } from "../../src/index";
 import { registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant } from "../identity/helpers";
 import { infoLines } from "../log-lines";
+import { recordingReceiver } from "./receiver";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 type Stub = Pick<ReturnType<typeof registry>, "acquire" | "release" | "disabled">;
-
-/** Every request the Worker's objects send to `path` is recorded and answered 200; anything else goes out as ever. */
-function recordingReceiver(path: string) {
-  const received: string[] = [];
-  const original = globalThis.fetch;
-  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = new Request(input, init);
-    if (new URL(request.url).pathname !== path) return original(input, init);
-    received.push(await request.text());
-    return new Response("ok");
-  };
-  const restore = () => {
-    globalThis.fetch = original;
-  };
-  return { received, restore };
-}
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
