@@ -364,6 +364,33 @@ describe("module registry", () => {
     ]);
   });
 
+  it("refuses an .all() route two modules mount, or one before another's GET; a module's .use(\"*\") middleware is allowed", () => {
+    // Hono serves a request with the first route mounted that matches: the second .all("/x"), and a
+    // GET after an .all() at the same path, would never run, without a word.
+    const hello = () => createRouter().all("/hello", (c) => c.body(null, 204));
+    const board = createRouter().all("/board", (c) => c.body(null, 204));
+    const status = createRouter().get("/board", (c) => c.body(null, 204));
+    // Middleware on every route of a module, listed by Hono as ALL too: not an endpoint, so two
+    // modules sharing a base path may each have their own.
+    const guarded = (path: string) =>
+      createRouter()
+        .use("*", async (_c, next) => next())
+        .get(path, (c) => c.body(null, 204));
+    expect(
+      problemsOf([
+        mod("desk", "1.0.0", undefined, { base_path: "/shared", routes: hello() }),
+        mod("kiosk", "1.0.0", undefined, { base_path: "/shared", routes: hello() }),
+        mod("notice", "1.0.0", undefined, { base_path: "/b", routes: board }),
+        mod("status", "1.0.0", { notice: "^1.0.0" }, { base_path: "/b", routes: status }),
+        mod("left", "1.0.0", undefined, { base_path: "/guarded", routes: guarded("/left") }),
+        mod("right", "1.0.0", undefined, { base_path: "/guarded", routes: guarded("/right") }),
+      ]),
+    ).toEqual([
+      'kiosk: route "ALL /api/v1/shared/hello" is already served by module "desk"',
+      'status: route "GET /api/v1/b/board" is never reached: "ALL /api/v1/b/board" of module "notice", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
+    ]);
+  });
+
   it("mounts each module under /api/v1/<name> by default", async () => {
     const { fetch } = testApp([probeModule("alpha", "1.0.0"), probeModule("beta", "2.0.0", { alpha: "1.x" })]);
     expect(await (await fetch("/api/v1/alpha/probe")).json()).toEqual({ served_by: "alpha" });

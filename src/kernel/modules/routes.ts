@@ -96,8 +96,12 @@ function mountedOf(def: ModuleDef): Mounted[] {
   ];
   for (const [prefix, router] of mounts) {
     for (const r of router?.routes ?? []) {
-      if (r.method === "ALL") continue; // middleware
       const path = join(prefix, r.path);
+      // Hono lists `.all()` endpoints and `.use()` middleware alike as ALL; only the path tells
+      // them apart. A wildcard (`.use("*")`, `/x/*`) is taken for middleware, which passes the
+      // request on, so it serves no route; an ALL route without one is an endpoint, and answers
+      // every method at its path as if it were each method's route.
+      if (r.method === "ALL" && path.includes("*")) continue;
       if (!mounted.has(`${r.method} ${path}`))
         mounted.set(`${r.method} ${path}`, { module: def.name, method: r.method, path });
     }
@@ -106,12 +110,14 @@ function mountedOf(def: ModuleDef): Mounted[] {
 }
 
 /**
- * Whether every request `later` matches, `earlier` matches too: the same method and number of
- * segments, each of `earlier`'s equal to `later`'s or a plain parameter. A parameter with a
- * pattern (`:id{[0-9]+}`) or a wildcard may match less, so it is never taken to cover.
+ * Whether every request `later` matches, `earlier` matches too: the same method (or `earlier` an
+ * `.all()` route, which matches every method) and number of segments, each of `earlier`'s equal
+ * to `later`'s or a plain parameter. A parameter with a pattern (`:id{[0-9]+}`) or a wildcard may
+ * match less, so it is never taken to cover.
  */
 function covers(earlier: Mounted, later: Mounted): boolean {
-  if (earlier.method !== later.method || `${earlier.path}${later.path}`.includes("*")) return false;
+  if (earlier.method !== later.method && earlier.method !== "ALL") return false;
+  if (`${earlier.path}${later.path}`.includes("*")) return false;
   const a = earlier.path.split("/");
   const b = later.path.split("/");
   return a.length === b.length && a.every((segment, i) => segment === b[i] || /^:[^{]+$/.test(segment));
