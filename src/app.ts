@@ -103,7 +103,8 @@ export interface Platform extends PlatformParts {
  * names it, and `enforce` lets a route charge its own module's policies only.
  * Every route a module mounts is in it however it was registered: `.all()` and
  * `.use()` as `ALL` (observe takes one for the endpoint only where no method's
- * route matched), so a module's `.all()` endpoint is never taken for no one's.
+ * route matched, and never a wildcard one, which is middleware), so a module's
+ * `.all()` endpoint is never taken for no one's.
  * Routes absent from the map are the kernel's.
  */
 function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string> {

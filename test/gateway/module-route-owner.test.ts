@@ -43,9 +43,25 @@ const desk: ModuleDef = {
     ),
 };
 
-function platform(logLevel = "warn") {
+/** A kiosk with middleware on all its routes (`.use("*")`, listed by Hono as ALL like `.all()`) and one endpoint. */
+const kiosk: ModuleDef = {
+  name: "kiosk",
+  version: "1.0.0",
+  routes: createRouter()
+    .use("*", async (c, next) => {
+      await next();
+      c.header("x-kiosk", "1");
+    })
+    .get("/open", (c) => c.json({ open: true })),
+};
+
+function platform(logLevel = "warn", extra: Record<string, unknown> = {}) {
   const current = JSON.parse(String(env.RATE_LIMITS)) as Record<string, Partial<Policy>>;
-  const { fetch } = testApp([...modules, tickets, desk], { RATE_LIMITS: JSON.stringify(current), LOG_LEVEL: logLevel });
+  const { fetch } = testApp([...modules, tickets, desk, kiosk], {
+    RATE_LIMITS: JSON.stringify(current),
+    LOG_LEVEL: logLevel,
+    ...extra,
+  });
   return { fetch, call: callerOf((path, init) => fetch(`http://plinth.test${path}`, init)) };
 }
 
@@ -65,6 +81,26 @@ describe("a module's route registered with .all()", () => {
     // A path no route of the desk serves is still no one's.
     expect(byId("req-none")).toMatchObject({ route: null });
     expect(byId("req-none")?.module).toBeUndefined();
+  });
+
+  it('leaves a 404 under a module\'s .use("*") middleware unmatched: no module, route null', async () => {
+    // Middleware is no endpoint: a path the kiosk does not serve must not be labelled the kiosk's
+    // (nor /api/v1/kiosk/*), in the log or the metrics, or every 404 under it would group there.
+    const points: AnalyticsEngineDataPoint[] = [];
+    const ANALYTICS = { writeDataPoint: (p: AnalyticsEngineDataPoint) => void points.push(p) };
+    const { call } = platform("info", { ANALYTICS });
+    const lines = await infoLines("request", async () => {
+      expect((await call("/api/v1/kiosk/open", { headers: { "x-request-id": "req-open" } })).status).toBe(200);
+      const nope = await call("/api/v1/kiosk/nope", { headers: { "x-request-id": "req-nope" } });
+      expect(nope.status).toBe(404);
+      expect(nope.headers.get("x-kiosk"), "the kiosk's middleware ran for it").toBe("1");
+    });
+    const byId = (id: string) => lines.find((l) => l.request_id === id);
+    expect(byId("req-open")).toMatchObject({ module: "kiosk", route: "/api/v1/kiosk/open" });
+    expect(byId("req-nope")).toMatchObject({ route: null });
+    expect(byId("req-nope")?.module).toBeUndefined();
+    const routes = points.map((p) => p.blobs?.[0]);
+    expect(routes).toEqual(["/api/v1/kiosk/open", "unmatched"]);
   });
 
   it("is refused another module's policy: 500, nothing counted against the owner's budget", async () => {
