@@ -37,6 +37,7 @@ import { notModified } from "./kernel/http/not-modified";
 import { observe } from "./kernel/http/observe";
 import { originGate } from "./kernel/http/origin-gate";
 import { requestId } from "./kernel/http/request-id";
+import { isMiddlewareRoute } from "./kernel/http/route-kind";
 import { securityHeaders } from "./kernel/http/security-headers";
 import { idempotency } from "./kernel/idempotency/middleware";
 import { jobOperations } from "./kernel/jobs/routes";
@@ -101,16 +102,21 @@ export interface Platform extends PlatformParts {
  * Which module serves each route, as `"<METHOD> <pattern>"` → module name, from
  * the modules' own routers and where they are mounted; the request log line
  * names it, and `enforce` lets a route charge its own module's policies only.
- * Every route a module mounts is in it however it was registered: `.all()` and
- * `.use()` as `ALL` (observe takes one for the endpoint only where no method's
- * route matched, and never a wildcard one, which is middleware), so a module's
- * `.all()` endpoint is never taken for no one's.
+ * Every endpoint a module mounts is in it however it was registered, `.all()` as
+ * `ALL` (observe takes one only where no method's route matched), so a module's
+ * `.all()` endpoint is never taken for no one's; its middleware (`.use()`, a
+ * handler taking `next`: kernel/http/route-kind.ts) is not an endpoint.
  * Routes absent from the map are the kernel's.
  */
 function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string> {
   const owners = new Map<string, string>();
-  const add = (prefix: string, router: { routes: { method: string; path: string }[] }, name: string) => {
+  const add = (
+    prefix: string,
+    router: { routes: { method: string; path: string; handler: unknown }[] },
+    name: string,
+  ) => {
     for (const r of router.routes) {
+      if (isMiddlewareRoute(r)) continue;
       const key = `${r.method} ${`${prefix}${r.path === "/" ? "" : r.path}` || "/"}`;
       // Hono serves a route with its first handler, so the first module to mount it owns it.
       if (!owners.has(key)) owners.set(key, name);

@@ -33,6 +33,8 @@ const desk: ModuleDef = {
   version: "1.0.0",
   routes: createRouter()
     .all("/hello", (c) => c.json({ hello: true }))
+    // An endpoint under a wildcard (it answers; it takes no `next`): the desk's, not middleware.
+    .all("/raw/*", (c) => c.json({ raw: true }))
     .all("/ticket", async (c) => {
       await enforce(c, "tickets.open", principalOf(c, "user").id);
       return c.json({ opened: true }, 201);
@@ -73,11 +75,13 @@ describe("a module's route registered with .all()", () => {
     const lines = await infoLines("request", async () => {
       expect((await call("/api/v1/desk/hello", { headers: { "x-request-id": "req-all" } })).status).toBe(200);
       expect((await call("/api/v1/desk/nested/hello", { headers: { "x-request-id": "req-nested" } })).status).toBe(200);
+      expect((await call("/api/v1/desk/raw/a.txt", { headers: { "x-request-id": "req-raw" } })).status).toBe(200);
       expect((await call("/api/v1/desk/nope", { headers: { "x-request-id": "req-none" } })).status).toBe(404);
     });
     const byId = (id: string) => lines.find((l) => l.request_id === id);
     expect(byId("req-all")).toMatchObject({ module: "desk", route: "/api/v1/desk/hello" });
     expect(byId("req-nested")).toMatchObject({ module: "desk", route: "/api/v1/desk/nested/hello" });
+    expect(byId("req-raw")).toMatchObject({ module: "desk", route: "/api/v1/desk/raw/*" });
     // A path no route of the desk serves is still no one's.
     expect(byId("req-none")).toMatchObject({ route: null });
     expect(byId("req-none")?.module).toBeUndefined();

@@ -384,6 +384,12 @@ describe("module registry", () => {
         mod("status", "1.0.0", { notice: "^1.0.0" }, { base_path: "/b", routes: status }),
         mod("left", "1.0.0", undefined, { base_path: "/guarded", routes: guarded("/left") }),
         mod("right", "1.0.0", undefined, { base_path: "/guarded", routes: guarded("/right") }),
+        // Middleware on one exact path (it takes `next`) guards that path's GET; it serves nothing.
+        mod("exact", "1.0.0", undefined, {
+          routes: createRouter()
+            .use("/x", async (_c, next) => next())
+            .get("/x", (c) => c.body(null, 204)),
+        }),
       ]),
     ).toEqual([
       'kiosk: route "ALL /api/v1/shared/hello" is already served by module "desk"',

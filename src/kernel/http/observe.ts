@@ -6,6 +6,7 @@ import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import { background } from "./background";
 import { loggerOf } from "./init";
+import { isMiddlewareRoute } from "./route-kind";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
@@ -22,16 +23,16 @@ interface Endpoint {
  * as `ALL`, so where no method's route matched, the last `ALL` route a module
  * mounts is the endpoint (a module's `.all()` route): the kernel's middleware is in
  * no module's map, and a module's route must not go unlabelled, or it could charge
- * another module's rate-limit policy. Only the path tells `.all()` from `.use()`: a
- * wildcard one (`.use("*")`, `/x/*`) is middleware, as the registry takes it, so a
- * 404 under a module's middleware stays unmatched and no module's.
+ * another module's rate-limit policy. Middleware (`.use()`, a handler taking
+ * `next`: route-kind.ts) is no endpoint, as the registry takes it, so a 404 under a
+ * module's middleware stays unmatched and no module's.
  */
 function endpointOf(c: Context<AppEnv>, owners: ReadonlyMap<string, string>): Endpoint | null {
   const matched = matchedRoutes(c);
   const endpoint = matched.findLast((r) => r.method !== "ALL");
   if (endpoint)
     return { path: endpoint.path, key: `${c.req.method === "HEAD" ? "GET" : c.req.method} ${endpoint.path}` };
-  const all = matched.findLast((r) => !r.path.includes("*") && owners.has(`ALL ${r.path}`));
+  const all = matched.findLast((r) => !isMiddlewareRoute(r) && owners.has(`ALL ${r.path}`));
   return all ? { path: all.path, key: `ALL ${all.path}` } : null;
 }
 

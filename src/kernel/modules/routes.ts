@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { isMiddlewareRoute } from "../http/route-kind";
 import type { RegistryProblem } from "./registry";
 import type { ModuleDef } from "./types";
 
@@ -97,11 +98,10 @@ function mountedOf(def: ModuleDef): Mounted[] {
   for (const [prefix, router] of mounts) {
     for (const r of router?.routes ?? []) {
       const path = join(prefix, r.path);
-      // Hono lists `.all()` endpoints and `.use()` middleware alike as ALL; only the path tells
-      // them apart. A wildcard (`.use("*")`, `/x/*`) is taken for middleware, which passes the
-      // request on, so it serves no route; an ALL route without one is an endpoint, and answers
-      // every method at its path as if it were each method's route.
-      if (r.method === "ALL" && path.includes("*")) continue;
+      // Middleware (`.use()`, a handler taking `next`: http/route-kind.ts) passes the request on,
+      // so it serves no route; an `.all()` endpoint answers every method at its path as if it
+      // were each method's route.
+      if (isMiddlewareRoute(r)) continue;
       if (!mounted.has(`${r.method} ${path}`))
         mounted.set(`${r.method} ${path}`, { module: def.name, method: r.method, path });
     }
