@@ -17,6 +17,14 @@ const rows = (stub: DurableObjectStub<ProbeActor>, table: string) =>
     (_: ProbeActor, state) => state.storage.sql.exec<{ n: number }>(`select count(*) as n from ${table}`).one().n,
   );
 
+/** A refused emit rolled its message back: no note, no event, no outbox row, no stream version. */
+async function expectNothingCommitted(stub: DurableObjectStub<ProbeActor>) {
+  expect(await stub.notes({})).toEqual([]);
+  expect(await stub.emitted()).toEqual([]);
+  expect(await rows(stub, "outbox")).toBe(0);
+  expect(await rows(stub, "actor_streams")).toBe(0);
+}
+
 describe("an actor's emit", () => {
   it("appends a type its publishes declares", async () => {
     const stub = await probe();
@@ -34,10 +42,7 @@ describe("an actor's emit", () => {
       'UndeclaredEvent: ProbeActor emitted event type "probe.note.restocked", which its publishes does not declare ' +
         "(it declares probe.note.added): add it to the module's events.publishes union",
     );
-    expect(await stub.notes({})).toEqual([]);
-    expect(await stub.emitted()).toEqual([]);
-    expect(await rows(stub, "outbox")).toBe(0);
-    expect(await rows(stub, "actor_streams")).toBe(0);
+    await expectNothingCommitted(stub);
   });
 
   // An actor's stream named like an aggregate's (`<tenant>/post/<id>` beside the blog's `post`) is two
@@ -49,10 +54,7 @@ describe("an actor's emit", () => {
       'StreamOfAggregate: ProbeActor emitted to stream "t_probe/post/x", whose kind "post" is an aggregate type ' +
         "of module blog: an actor's stream kind is never an aggregate's, name its streams otherwise",
     );
-    expect(await stub.notes({})).toEqual([]);
-    expect(await stub.emitted()).toEqual([]);
-    expect(await rows(stub, "outbox")).toBe(0);
-    expect(await rows(stub, "actor_streams")).toBe(0);
+    await expectNothingCommitted(stub);
     // A kind no aggregate has is the actor's to use.
     await stub.note({ value: "d", stream: "t_probe/posts/x" });
     expect(await stub.notes({})).toEqual(["d"]);
