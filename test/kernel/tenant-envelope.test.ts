@@ -213,6 +213,15 @@ describe("the kernel's tenant envelope, for a module that seals a field", () => 
     // Neither answer carries a stack, a class name or a source path.
     const noTrace = /\bat |Error\b|\.ts\b|TenantEnvelope/;
     expect(JSON.stringify(problem)).not.toMatch(noTrace);
+    // A feature sealing through it says what it needs the keys for (webhooks' signing secrets).
+    const hook = await keylessApp.fetch("/api/v1/admin/webhooks", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.adminKey}` },
+      body: JSON.stringify({ url: "https://hooks.example/in", events: ["blog.post.*"] }),
+    });
+    const hookProblem = await expectProblem(hook, 503, "unavailable");
+    expect(hookProblem.detail).toMatch(/^webhooks need ENCRYPTION_KEYS \(the master keys that seal signing secrets\)/);
+    expect(JSON.stringify(hookProblem)).not.toMatch(noTrace);
     // No module keeps seeds (identity, which does, with that part taken away; the tenant still
     // resolves): a build's bug, 500, and nothing sealed.
     const noSeeds = registered.map((m) =>

@@ -102,19 +102,18 @@ export const sealerFor = (envelope: Envelope, tenantId: string): TenantSealer =>
  * The tenant envelope for a route, bound to the request's tenant (`tenantOf(c)`: 400
  * `tenant_required` on a request without one), from the request's config, clock and the seed
  * source `init` put on the context. Without ENCRYPTION_KEYS the client is told `503 unavailable`
- * naming the variable (as other sealing routes are); without a seed source it is a build's bug: it
- * throws `TenantEnvelopeUnavailable`, a 500.
+ * naming the variable, in `unavailable`'s words when given (what the feature needs the keys for);
+ * without a seed source it is a build's bug: it throws `TenantEnvelopeUnavailable`, a 500.
  *
  * @example
  * const sealed = await tenantEnvelopeOfRequest(c).encrypt(`tickets.comment.text/${commentId}`, body.text);
  */
-export function tenantEnvelopeOfRequest(c: Context<AppEnv>): TenantSealer {
+export function tenantEnvelopeOfRequest(
+  c: Context<AppEnv>,
+  unavailable = "this needs ENCRYPTION_KEYS (the master keys that seal tenant data); see docs/configuration.md",
+): TenantSealer {
   const tenantId = tenantOf(c).id;
   const keys = c.get("config").encryptionKeys;
-  if (!keys) {
-    throw new AppError("unavailable", {
-      detail: "this needs ENCRYPTION_KEYS (the master keys that seal tenant data); see docs/configuration.md",
-    });
-  }
+  if (!keys) throw new AppError("unavailable", { detail: unavailable });
   return sealerFor(envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds")), tenantId);
 }

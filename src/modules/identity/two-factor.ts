@@ -5,7 +5,6 @@ import type { Clock } from "../../kernel/clock";
 import { sha256Hex } from "../../kernel/crypto";
 import { tenantEnvelopeOfRequest } from "../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../kernel/env";
-import { AppError } from "../../kernel/errors";
 import type { DirectoryProof } from "./directory/two-factor";
 
 /**
@@ -108,15 +107,11 @@ export async function newRecoveryCodes(): Promise<{ codes: string[]; hashes: str
   return { codes, hashes: await Promise.all(codes.map(recoveryHash)) };
 }
 
-function envelopeOf(c: Context<AppEnv>) {
-  const keys = c.get("config").encryptionKeys;
-  if (!keys) {
-    throw new AppError("unavailable", {
-      detail: "two-factor authentication needs ENCRYPTION_KEYS (the master keys that seal TOTP secrets)",
-    });
-  }
-  return tenantEnvelopeOfRequest(c);
-}
+const envelopeOf = (c: Context<AppEnv>) =>
+  tenantEnvelopeOfRequest(
+    c,
+    "two-factor authentication needs ENCRYPTION_KEYS (the master keys that seal TOTP secrets)",
+  );
 
 /** Seals a user's TOTP secret with the tenant's envelope key. */
 export const sealTotpSecret = (c: Context<AppEnv>, userId: string, secret: string) =>

@@ -3,7 +3,6 @@ import type { Clock } from "../../kernel/clock";
 import { loadConfig } from "../../kernel/config";
 import { tenantEnvelopeOf, tenantEnvelopeOfRequest } from "../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../kernel/env";
-import { AppError } from "../../kernel/errors";
 import type { EnvNeeds, ModuleDef } from "../../kernel/modules/types";
 import type { EndpointConfig } from "./contract";
 import { liveSecrets } from "./endpoints-table";
@@ -23,13 +22,10 @@ export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
  * secrets: 503 naming the missing configuration, never a secret.
  */
 export async function sealSecret(c: Context<AppEnv>, endpointId: string, secret: string) {
-  const keys = c.get("config").encryptionKeys;
-  if (!keys) {
-    throw new AppError("unavailable", {
-      detail: "webhooks need ENCRYPTION_KEYS (the master keys that seal signing secrets); see docs/configuration.md",
-    });
-  }
-  return tenantEnvelopeOfRequest(c).encrypt(secretField(endpointId), secret);
+  return tenantEnvelopeOfRequest(
+    c,
+    "webhooks need ENCRYPTION_KEYS (the master keys that seal signing secrets); see docs/configuration.md",
+  ).encrypt(secretField(endpointId), secret);
 }
 
 /**

@@ -1,23 +1,17 @@
 import type { Context } from "hono";
 import { tenantEnvelopeOfRequest } from "../../../kernel/crypto/tenant-envelope";
 import type { AppEnv } from "../../../kernel/env";
-import { AppError } from "../../../kernel/errors";
 import { checkUrl, type OutboundPolicy } from "../../../kernel/outbound";
 
 /** The envelope field the client secret is sealed under: a ciphertext copied elsewhere does not open. */
 export const SSO_SECRET_FIELD = "identity.sso.client_secret";
 
 /** The tenant envelope, which seals the client secret and each sign-in under way (state.ts). */
-export function ssoEnvelope(c: Context<AppEnv>) {
-  const keys = c.get("config").encryptionKeys;
-  if (!keys) {
-    throw new AppError("unavailable", {
-      detail:
-        "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets and sign-ins under way); see docs/configuration.md",
-    });
-  }
-  return tenantEnvelopeOfRequest(c);
-}
+export const ssoEnvelope = (c: Context<AppEnv>) =>
+  tenantEnvelopeOfRequest(
+    c,
+    "single sign-on needs ENCRYPTION_KEYS (the master keys that seal client secrets and sign-ins under way); see docs/configuration.md",
+  );
 
 /** Seals the provider's client secret with the tenant's envelope key. */
 export const sealClientSecret = (c: Context<AppEnv>, secret: string): Promise<string> =>
