@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./kernel/clock";
 import { KERNEL_BINDINGS } from "./kernel/config";
 import { hash } from "./kernel/crypto/hash";
 import { cryptoOperations } from "./kernel/crypto/routes";
+import { declaredSealedKinds } from "./kernel/crypto/sealed-kinds";
 import { tenantSeedSource } from "./kernel/crypto/tenant-envelope";
 import type { AppEnv } from "./kernel/env";
 import { platformDeadLetterRoutes } from "./kernel/events/dead-letter-routes";
@@ -191,6 +192,7 @@ export function createPlatform(options: AppOptions): Platform {
         ...(tenants ? { tenants } : {}),
         ...(members ? { members } : {}),
         ...(seeds ? { seeds } : {}),
+        sealedKinds: declaredSealedKinds(modules),
       }),
     ),
     // Right after init (it reads MAX_BODY_BYTES): every refusal below may leave a body unread.

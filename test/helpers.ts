@@ -83,6 +83,20 @@ export function keyedEnvelope(encryptionKeys: string, clock: Clock = systemClock
 }
 
 /**
+ * The test runtime with, beside every registered module, a module `test` declaring `kinds` as
+ * sealed and storing none of them: the tenant envelope of its runtime (`tenantEnvelopeOf`)
+ * seals those kinds, as a product module's would once declared.
+ */
+export function sealingRuntime(...kinds: string[]): ModuleRuntime {
+  const test: ModuleDef = {
+    name: "test",
+    version: "1.0.0",
+    sealed: { kinds, versions: async () => ({}), reencrypt: async () => ({ resealed: 0, raced: 0 }) },
+  };
+  return { ...testRuntime(), modules: [...registered, test] };
+}
+
+/**
  * Applies `events` to one subscription as the queue consumer does (a batch,
  * in canonical order, writes committed with the ledger marks); throws the
  * first failure, as a one-at-a-time handler would.

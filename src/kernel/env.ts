@@ -1,6 +1,7 @@
 import type { MemberLookup, Principal, Tenant, TenantGateway, TenantLookup } from "./auth/types";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
+import type { SealedKinds } from "./crypto/sealed-kinds";
 import type { TenantSeedSource } from "./crypto/tenant-envelope";
 import type { Logger } from "./log";
 import type { EventReadRules } from "./modules/event-read";
@@ -53,6 +54,8 @@ export interface AppVariables {
   memberLookup?: MemberLookup;
   /** Where tenants' envelope seeds are kept (the module that provides them), for `tenantEnvelopeOfRequest(c)`. */
   tenantSeeds?: TenantSeedSource;
+  /** The kinds of field the modules declare they seal: all `tenantEnvelopeOfRequest(c)` seals. */
+  sealedKinds: SealedKinds;
   /** The resolved tenant, when the request names one. */
   tenant?: Tenant;
   /** The authenticated caller, when the request carries a credential. */

@@ -4,6 +4,7 @@ import { type ManualClock, manualClock } from "../../src/kernel/clock";
 import { KERNEL_NEEDS, loadConfig } from "../../src/kernel/config";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import { SealedKinds } from "../../src/kernel/crypto/sealed-kinds";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
 import { OriginSchema } from "../../src/kernel/events/origin";
 import { modules } from "../../src/modules";
@@ -63,6 +64,8 @@ type Rpc = typeof ProbeRpc;
 export const PROBE_SEEDS: TenantSeeds = { seed: async () => new Uint8Array(32).fill(7) };
 /** Whose value, and which field, the probe's `unseal` opens. */
 export const PROBE_SEALED = { tenantId: "t_probe", field: "probe.sealed" };
+/** The one kind the probe's envelope seals: PROBE_SEALED's. */
+export const PROBE_KINDS = new SealedKinds([PROBE_SEALED.field]);
 
 /** Every probe shares one clock per isolate, so a test can move time for an actor that was evicted and rebuilt. */
 export const probeClock: ManualClock = manualClock("2030-01-01T00:00:00Z");
@@ -181,7 +184,7 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     const { sealed } = rpcArgs(ProbeRpc, "unseal", input);
     const loaded = loadConfig(this.env, KERNEL_NEEDS);
     if (!loaded.ok || !loaded.config.encryptionKeys) throw new Error("the probe's env has no ENCRYPTION_KEYS");
-    const envelope = new Envelope(wasmAead, parseMasterKeys(loaded.config.encryptionKeys), PROBE_SEEDS);
+    const envelope = new Envelope(wasmAead, parseMasterKeys(loaded.config.encryptionKeys), PROBE_SEEDS, PROBE_KINDS);
     return { opened: await envelope.decryptText(PROBE_SEALED.tenantId, PROBE_SEALED.field, sealed) };
   }
 

@@ -7,7 +7,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { wasmAead } from "../../src/kernel/crypto/aead";
 import { Envelope, parseMasterKeys } from "../../src/kernel/crypto/envelope";
+import { declaredSealedKinds } from "../../src/kernel/crypto/sealed-kinds";
 import { sealerFor } from "../../src/kernel/crypto/tenant-envelope";
+import { modules } from "../../src/modules";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { MAX_SPENT_STATES } from "../../src/modules/identity/directory/sso";
 import {
@@ -30,6 +32,7 @@ const { tenantWithSso } = ssoKit(p, "sso-states");
 const isoIn = (ms: number) => new Date(p.clock.now().getTime() + ms).toISOString();
 const KEYS = JSON.stringify([{ version: 1, key: "k".repeat(43) }]);
 const envelope = () => keyedEnvelope(KEYS, p.clock);
+const IDENTITY_KINDS = declaredSealedKinds(modules);
 const hashOf = () => `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
 
 const APP = "https://app.example.com/signed-in";
@@ -74,13 +77,18 @@ describe("a sign-in under way, sealed into its state", () => {
     const provider = await providerTag("https://login.example.com", "plinth");
     const state = await sealState(sealerFor(envelope(), "tenant-c"), provider, pending());
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
-    const shredded = new Envelope(wasmAead, parseMasterKeys(KEYS), { seed: async () => null });
+    const shredded = new Envelope(wasmAead, parseMasterKeys(KEYS), { seed: async () => null }, IDENTITY_KINDS);
     expect(await openState(sealerFor(shredded, "tenant-c"), state, expect_)).toBeNull();
-    const down = new Envelope(wasmAead, parseMasterKeys(KEYS), {
-      seed: async () => {
-        throw new Error("the directory did not answer");
+    const down = new Envelope(
+      wasmAead,
+      parseMasterKeys(KEYS),
+      {
+        seed: async () => {
+          throw new Error("the directory did not answer");
+        },
       },
-    });
+      IDENTITY_KINDS,
+    );
     await expect(openState(sealerFor(down, "tenant-c"), state, expect_)).rejects.toThrow(
       "the directory did not answer",
     );

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { nobleAead } from "../../src/kernel/crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../../src/kernel/crypto/envelope";
+import { declaredSealedKinds } from "../../src/kernel/crypto/sealed-kinds";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
 import { createLogger, errorFields, REDACTED } from "../../src/kernel/log";
 import { modules } from "../../src/modules";
@@ -190,7 +191,7 @@ describe("structured logging", () => {
     const log = createLogger("debug", {}, (_level, line) => out.push(line));
     const masters = parseMasterKeys(JSON.stringify([{ version: 3, key: base64UrlEncode(new Uint8Array(32).fill(7)) }]));
     const seeds: TenantSeeds = { seed: async () => new Uint8Array(32).fill(1) };
-    const envelope = new Envelope(nobleAead, masters, seeds);
+    const envelope = new Envelope(nobleAead, masters, seeds, declaredSealedKinds(modules));
     const state = await envelope.encrypt("t1", "identity.sso.state", JSON.stringify({ s: "x".repeat(43) }));
     const sealed = state.slice("v3.".length);
     log.warn("callback failed", { url: `https://t.example/api/v1/auth/sso/callback?state=${state}&code=abc` });

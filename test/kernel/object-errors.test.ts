@@ -19,7 +19,7 @@ import { createQueueHandler } from "../../src/kernel/events/queue";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { modules } from "../../src/modules";
 import { endpointActor } from "../../src/modules/webhooks/contract";
-import { PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
+import { PROBE_KINDS, PROBE_SEALED, PROBE_SEEDS, ProbeRpc } from "../actors/probe-actor";
 import { rejection } from "../actors/rejection";
 import { expectProblem, testApp } from "../helpers";
 import { call, newTenant } from "../identity/helpers";
@@ -124,7 +124,7 @@ describe("a value sealed under a key version the object's ENCRYPTION_KEYS lacks,
   it("reaches the contract client as MissingKeyVersion with its version: config_invalid, logged once, in the object", async () => {
     // Sealed under version 41, which the objects' env (the pool's version 1 only) does not list.
     const key = { version: 41, key: base64UrlEncode(crypto.getRandomValues(new Uint8Array(32))) };
-    const sealing = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([key])), PROBE_SEEDS);
+    const sealing = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([key])), PROBE_SEEDS, PROBE_KINDS);
     const sealed = await sealing.encrypt(PROBE_SEALED.tenantId, PROBE_SEALED.field, "a secret");
     const probe = rpcClient(ProbeRpc, env.PROBE_ACTOR.getByName(`unseal-${crypto.randomUUID()}`), "ProbeActor");
     let caught: unknown;

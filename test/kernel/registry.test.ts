@@ -211,6 +211,27 @@ describe("module registry", () => {
     expect(resolveModules([mod("notes", "1.0.0", undefined, { sealed: sealed(["notes.api_token"]) })])).toHaveLength(1);
   });
 
+  it("checks the sealed kinds a module never stores (transient) as it checks the others, and not in both lists", () => {
+    const sealed = (kinds: string[], transient: string[]) => ({
+      kinds,
+      transient,
+      versions: async () => ({}),
+      reencrypt: async () => ({ resealed: 0, raced: 0 }),
+    });
+    expect(
+      problemsOf([
+        mod("notes", "1.0.0", undefined, {
+          sealed: sealed(["notes.token"], ["blog.state", "notes.state:1", "notes.token"]),
+        }),
+      ]),
+    ).toEqual([
+      'notes: sealed kind "blog.state" must be "notes.<field>" (lower case, dot-separated)',
+      'notes: sealed kind "notes.state:1" must be "notes.<field>" (lower case, dot-separated)',
+      'notes: sealed kind "notes.token" is in both kinds (stored) and transient (never stored)',
+    ]);
+    expect(resolveModules([mod("notes", "1.0.0", undefined, { sealed: sealed([], ["notes.state"]) })])).toHaveLength(1);
+  });
+
   it("checks a module's grants to the default roles: only its own permissions, only to a default role", () => {
     const roles = mod("people", "1.0.0", undefined, { auth: { roles: ["owner", "member", "viewer"] } });
     const orders = (grants: Record<string, string[]>) =>

@@ -7,15 +7,15 @@ import { KeyMaterialDestroyed } from "../../src/kernel/crypto/envelope";
 import { tenantEnvelopeOf } from "../../src/kernel/crypto/tenant-envelope";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { identityErasure } from "../../src/modules/identity/erasure";
-import { testRuntime } from "../helpers";
+import { sealingRuntime, testRuntime } from "../helpers";
 import { newTenant } from "../identity/helpers";
 
-const FIELD = "test.erased-keys";
+const FIELD = "test.erased_keys";
 
 describe("key material after the tenant's erasure", () => {
   it("is not created again by a late seal", async () => {
     const t = await newTenant("ekm");
-    const envelope = tenantEnvelopeOf(testRuntime());
+    const envelope = tenantEnvelopeOf(sealingRuntime(FIELD));
     const sealed = await envelope.encrypt(t.id, FIELD, "personal data");
 
     await identityErasure.shred?.(t.id, testRuntime());

@@ -16,7 +16,7 @@ import { directory } from "../../src/modules/identity/directory/contract";
 import { ERASURE_GRACE_MS } from "../../src/modules/tenants/erasure-job";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { bytesOf, fetchBytes, uploaded } from "../files/helpers";
-import { expectProblem, runJobNamed, testRuntime } from "../helpers";
+import { expectProblem, runJobNamed, sealingRuntime, testRuntime } from "../helpers";
 import { auditOf, call, mailsTo, newKey, newTenant, newUser, ORIGIN, PASSWORD, rootKey } from "../identity/helpers";
 import { eraseUntil } from "./helpers";
 
@@ -102,7 +102,7 @@ async function populated(prefix: string) {
   });
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
   const url = (await call(`/api/v1/files/${file.id}/url`, { token: t.adminKey, body: {} })).body.url as string;
-  const sealed = await tenantEnvelopeOf(testRuntime()).encrypt(t.id, FIELD, "personal data");
+  const sealed = await tenantEnvelopeOf(sealingRuntime(FIELD)).encrypt(t.id, FIELD, "personal data");
   // Let the queues settle, so nothing of this tenant is still on its way to D1.
   expect((await auditOf(t.adminKey, "webhooks.endpoint.created")).length).toBe(1);
   expect((await auditOf(t.adminKey, "blog.post.created")).length).toBe(1);

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { systemClock } from "../../src/kernel/clock";
 import { nobleAead, wasmAead } from "../../src/kernel/crypto/aead";
 import {
   Envelope,
@@ -9,10 +8,14 @@ import {
   sealedVersion,
   type TenantSeeds,
 } from "../../src/kernel/crypto/envelope";
+import { SealedKinds } from "../../src/kernel/crypto/sealed-kinds";
+import { tenantEnvelopeOf } from "../../src/kernel/crypto/tenant-envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
-import { keyedEnvelope } from "../helpers";
+import { sealingRuntime } from "../helpers";
 
+/** The fields these tests seal, each a kind of its own. */
+const KINDS = new SealedKinds(["webhook.secret", "token", "x\u0000y"]);
 const key = () => base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)));
 const memorySeeds = (): TenantSeeds & { destroy(t: string): void } => {
   const map = new Map<string, Uint8Array | null>();
@@ -32,7 +35,7 @@ describe("envelope encryption", () => {
   const masters = parseMasterKeys(JSON.stringify([v1]));
 
   it("round-trips and stores v<version>.<nonce>.<ct>", async () => {
-    const envelope = new Envelope(wasmAead, masters, memorySeeds());
+    const envelope = new Envelope(wasmAead, masters, memorySeeds(), KINDS);
     const stored = await envelope.encrypt("t1", "webhook.secret", "whsec_abc");
     expect(stored).toMatch(/^v1\.[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]+$/);
     expect(stored).not.toContain("whsec");
@@ -43,15 +46,15 @@ describe("envelope encryption", () => {
 
   it("opens with the @noble reference what the WASM core sealed, and the other way round", async () => {
     const seeds = memorySeeds();
-    const wasm = new Envelope(wasmAead, masters, seeds);
-    const noble = new Envelope(nobleAead, masters, seeds);
+    const wasm = new Envelope(wasmAead, masters, seeds, KINDS);
+    const noble = new Envelope(nobleAead, masters, seeds, KINDS);
     expect(await noble.decryptText("t1", "token", await wasm.encrypt("t1", "token", "s3cret"))).toBe("s3cret");
     expect(await wasm.decryptText("t1", "token", await noble.encrypt("t1", "token", "s3cret"))).toBe("s3cret");
   });
 
   it("refuses a ciphertext moved to another tenant or another field, or tampered with", async () => {
     const seeds = memorySeeds();
-    const envelope = new Envelope(wasmAead, masters, seeds);
+    const envelope = new Envelope(wasmAead, masters, seeds, KINDS);
     await seeds.seed("t2", true);
     const stored = await envelope.encrypt("t1", "token", "secret");
     await expect(envelope.decrypt("t2", "token", stored)).rejects.toThrow();
@@ -70,7 +73,7 @@ describe("envelope encryption", () => {
   it("opens a ciphertext in the one spelling it was sealed in: no leading zero on its key version", async () => {
     // A ciphertext used as a name (the SSO state, spent by value) must not have a second spelling
     // that opens to the same plaintext: `v01.` read as version 1 was one.
-    const envelope = new Envelope(wasmAead, masters, memorySeeds());
+    const envelope = new Envelope(wasmAead, masters, memorySeeds(), KINDS);
     const stored = await envelope.encrypt("t1", "token", "secret");
     const respelt = stored.replace(/^v1\./, "v01.");
     expect(respelt).not.toBe(stored);
@@ -81,9 +84,9 @@ describe("envelope encryption", () => {
 
   it("rotates: new writes use the new version, old ones still decrypt and re-encrypt to it", async () => {
     const seeds = memorySeeds();
-    const old = await new Envelope(wasmAead, masters, seeds).encrypt("t1", "token", "secret");
+    const old = await new Envelope(wasmAead, masters, seeds, KINDS).encrypt("t1", "token", "secret");
     const v2 = { version: 2, key: key() };
-    const rotated = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2, v1])), seeds);
+    const rotated = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2, v1])), seeds, KINDS);
     expect(await rotated.decryptText("t1", "token", old)).toBe("secret");
     expect(rotated.isStale(old)).toBe(true);
     const moved = await rotated.reencrypt("t1", "token", old);
@@ -91,7 +94,7 @@ describe("envelope encryption", () => {
     expect(rotated.isStale(moved)).toBe(false);
     expect(await rotated.decryptText("t1", "token", moved)).toBe("secret");
     // Once v1 is retired from the secret, what was not re-encrypted is unreadable.
-    const retired = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2])), seeds);
+    const retired = new Envelope(wasmAead, parseMasterKeys(JSON.stringify([v2])), seeds, KINDS);
     await expect(retired.decrypt("t1", "token", old)).rejects.toThrow("no master key of version 1");
   });
 
@@ -109,16 +112,20 @@ describe("envelope encryption", () => {
 
   it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
     const tenantId = `shred-${Date.now()}`;
-    const envelope = keyedEnvelope(JSON.stringify([v1]), systemClock);
-    const stored = await envelope.encrypt(tenantId, "email", "ada@example.com");
-    expect(await envelope.decryptText(tenantId, "email", stored)).toBe("ada@example.com");
+    // Through the kernel's port, as a module that declared `test.email` seals (test/helpers.ts).
+    const envelope = tenantEnvelopeOf({
+      ...sealingRuntime("test.email"),
+      config: { encryptionKeys: JSON.stringify([v1]) },
+    });
+    const stored = await envelope.encrypt(tenantId, "test.email", "ada@example.com");
+    expect(await envelope.decryptText(tenantId, "test.email", stored)).toBe("ada@example.com");
     await destroyTenantKeys(env, tenantId, {
       now: new Date().toISOString(),
       actor: { kind: "platform", id: "platform" },
       requestId: null,
     });
-    await expect(envelope.decrypt(tenantId, "email", stored)).rejects.toBeInstanceOf(KeyMaterialDestroyed);
-    await expect(envelope.encrypt(tenantId, "email", "new")).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+    await expect(envelope.decrypt(tenantId, "test.email", stored)).rejects.toBeInstanceOf(KeyMaterialDestroyed);
+    await expect(envelope.encrypt(tenantId, "test.email", "new")).rejects.toBeInstanceOf(KeyMaterialDestroyed);
   });
 
   it("binds the key version: a ciphertext relabelled to another version does not open, even under the same key bytes", async () => {
@@ -126,10 +133,10 @@ describe("envelope encryption", () => {
     // value open under a version it was not sealed with: the version is in the data key's derivation.
     const seeds = memorySeeds();
     const same = parseMasterKeys(JSON.stringify([{ version: 2, key: v1.key }, v1]));
-    const envelope = new Envelope(wasmAead, same, seeds);
+    const envelope = new Envelope(wasmAead, same, seeds, KINDS);
     const v2sealed = await envelope.encrypt("t1", "token", "secret");
     expect(sealedVersion(v2sealed)).toBe(2);
-    const v1sealed = await new Envelope(wasmAead, masters, seeds).encrypt("t1", "token", "secret");
+    const v1sealed = await new Envelope(wasmAead, masters, seeds, KINDS).encrypt("t1", "token", "secret");
     await expect(envelope.decrypt("t1", "token", v2sealed.replace(/^v2\./, "v1."))).rejects.toThrow(
       "decryption failed",
     );
@@ -144,7 +151,7 @@ describe("envelope encryption", () => {
     // bug, a restore) would open one's values as the other's. The tenant id is in the data key's
     // derivation too, so the associated data's run-together pair (t1 + "x\0y", "t1\0x" + "y") differs.
     const seed = crypto.getRandomValues(new Uint8Array(32));
-    const envelope = new Envelope(wasmAead, masters, { seed: async () => seed });
+    const envelope = new Envelope(wasmAead, masters, { seed: async () => seed }, KINDS);
     const stored = await envelope.encrypt("t1", "token", "secret");
     await expect(envelope.decrypt("t2", "token", stored)).rejects.toThrow("decryption failed");
     const joined = await envelope.encrypt("t1", "x\u0000y", "secret");
@@ -155,7 +162,7 @@ describe("envelope encryption", () => {
   it("names no key, seed or plaintext when a value does not open: not in its error, nor in the lines logged", async () => {
     const seed = crypto.getRandomValues(new Uint8Array(32));
     const seeds: TenantSeeds = { seed: async (t) => (t === "gone" ? null : seed) };
-    const envelope = new Envelope(wasmAead, masters, seeds);
+    const envelope = new Envelope(wasmAead, masters, seeds, KINDS);
     const plaintext = "plaintext-5550100";
     const stored = await envelope.encrypt("t1", "token", plaintext);
     const lines: unknown[] = [];

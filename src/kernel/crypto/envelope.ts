@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Aead } from "./aead";
 import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
+import type { SealedKinds } from "./sealed-kinds";
 import { base64UrlDecode, base64UrlEncode } from "./tokens";
 import { NotAuthentic, noteUnsealFailure } from "./unseal-failures";
 
@@ -18,6 +19,8 @@ import { NotAuthentic, noteUnsealFailure } from "./unseal-failures";
  *   with XChaCha20-Poly1305 under a random 24-byte nonce, with the tenant id
  *   and the field name as associated data: a ciphertext moved to another
  *   tenant or field does not decrypt.
+ * - A field's kind (its name up to the first `/`) must be one of `kinds`, what the
+ *   platform declares (sealed-kinds.ts): any other is refused before anything is derived.
  */
 
 const MasterKeysSchema = z
@@ -96,12 +99,13 @@ export function sealedVersion(stored: string): number | null {
   return m?.[1] ? Number(m[1]) : null;
 }
 
-/** Encrypts and decrypts tenant-scoped fields. */
+/** Encrypts and decrypts tenant-scoped fields of the kinds it is given. */
 export class Envelope {
   constructor(
     private readonly aead: Aead,
     private readonly masters: MasterKeys,
     private readonly seeds: TenantSeeds,
+    private readonly kinds: SealedKinds,
   ) {}
 
   private async dataKey(tenantId: string, version: number, create: boolean): Promise<Uint8Array> {
@@ -122,8 +126,12 @@ export class Envelope {
     return encoder.encode(`${tenantId}\u0000${field}`);
   }
 
-  /** Seals `plaintext` for `tenantId`'s `field` under the current master key version. */
+  /**
+   * Seals `plaintext` for `tenantId`'s `field` under the current master key version. Throws
+   * `UndeclaredSealedKind` for a field of a kind not declared, before the tenant's seed is made.
+   */
   async encrypt(tenantId: string, field: string, plaintext: Uint8Array | string): Promise<string> {
+    this.kinds.check(field);
     const bytes = typeof plaintext === "string" ? encoder.encode(plaintext) : plaintext;
     const version = this.masters.current;
     const key = await this.dataKey(tenantId, version, true);

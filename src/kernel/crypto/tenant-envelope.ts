@@ -8,6 +8,7 @@ import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import { wasmAead } from "./aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "./envelope";
+import { declaredSealedKinds, type SealedKinds } from "./sealed-kinds";
 
 /**
  * The tenant envelope as the kernel offers it to every module: master keys from ENCRYPTION_KEYS
@@ -52,10 +53,16 @@ export class TenantEnvelopeUnavailable extends Error {
 export const tenantSeedSource = (modules: readonly ModuleDef[]): TenantSeedSource | undefined =>
   providerOf(modules, "tenant_seeds");
 
-function envelopeFrom(env: Env, keys: string | undefined, clock: Clock, seeds: TenantSeedSource | undefined): Envelope {
+function envelopeFrom(
+  env: Env,
+  keys: string | undefined,
+  clock: Clock,
+  seeds: TenantSeedSource | undefined,
+  kinds: SealedKinds,
+): Envelope {
   if (!keys) throw new TenantEnvelopeUnavailable("encryption_keys_missing");
   if (!seeds) throw new TenantEnvelopeUnavailable("no_seed_source");
-  return new Envelope(wasmAead, parseMasterKeys(keys), seeds(env, clock));
+  return new Envelope(wasmAead, parseMasterKeys(keys), seeds(env, clock), kinds);
 }
 
 /**
@@ -63,14 +70,16 @@ function envelopeFrom(env: Env, keys: string | undefined, clock: Clock, seeds: T
  * re-encryption (`tenantEnvelopeOf(runtime)`), or a Durable Object built over the platform
  * (`tenantEnvelopeOf({ env: this.env, config, clock, modules: platform.modules })`). Throws
  * `TenantEnvelopeUnavailable` without ENCRYPTION_KEYS or a seed source; a malformed
- * ENCRYPTION_KEYS throws a message that never holds key material.
+ * ENCRYPTION_KEYS throws a message that never holds key material. It seals only the kinds
+ * `runtime.modules` declare (`ModuleDef.sealed`): another throws `UndeclaredSealedKind`.
  *
  * @example
  * // The field names the record too (docs/modules.md), so a ciphertext copied to another comment does not open.
  * const text = await tenantEnvelopeOf(rt).decryptText(event.tenant_id, `tickets.comment.text/${event.data.comment_id}`, event.data.text);
  */
 export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
-  return envelopeFrom(runtime.env, runtime.config.encryptionKeys, runtime.clock, tenantSeedSource(runtime.modules));
+  const { env, config, clock, modules } = runtime;
+  return envelopeFrom(env, config.encryptionKeys, clock, tenantSeedSource(modules), declaredSealedKinds(modules));
 }
 
 /**
@@ -103,7 +112,9 @@ export const sealerFor = (envelope: Envelope, tenantId: string): TenantSealer =>
  * `tenant_required` on a request without one), from the request's config, clock and the seed
  * source `init` put on the context. Without ENCRYPTION_KEYS the client is told `503 unavailable`
  * naming the variable, in `unavailable`'s words when given (what the feature needs the keys for);
- * without a seed source it is a build's bug: it throws `TenantEnvelopeUnavailable`, a 500.
+ * without a seed source it is a build's bug: it throws `TenantEnvelopeUnavailable`, a 500. It
+ * seals only the kinds the platform's modules declare (`ModuleDef.sealed`, put on the context by
+ * `init`): another is a module's bug, `UndeclaredSealedKind`, a 500 whose log names the kind.
  *
  * @example
  * const sealed = await tenantEnvelopeOfRequest(c).encrypt(`tickets.comment.text/${commentId}`, body.text);
@@ -115,5 +126,5 @@ export function tenantEnvelopeOfRequest(
   const tenantId = tenantOf(c).id;
   const keys = c.get("config").encryptionKeys;
   if (!keys) throw new AppError("unavailable", { detail: unavailable });
-  return sealerFor(envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds")), tenantId);
+  return sealerFor(envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds"), c.get("sealedKinds")), tenantId);
 }

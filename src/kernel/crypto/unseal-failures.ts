@@ -2,6 +2,7 @@ import { createLogger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
+import { sealedKind } from "./sealed-kinds";
 
 /**
  * Sealed values that did not open, made visible to an operator: the reason is
@@ -17,9 +18,6 @@ import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
  * (altered, moved, or a key whose bytes changed under the same version number).
  */
 export type UnsealFailureReason = "unknown_key_version" | "key_material_destroyed" | "not_authentic";
-
-/** The kind of a sealed field, its name without the holder's id: `webhooks.secret/<endpoint>` → `webhooks.secret`. */
-export const sealedKind = (field: string): string => field.split("/", 1)[0] ?? field;
 
 /** The reason an unseal error stands for; null for anything else (a directory that did not answer is no unseal failure). */
 export function unsealFailureReason(error: unknown): UnsealFailureReason | null {

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { MemberLookup, TenantLookup } from "../auth/types";
 import type { Clock } from "../clock";
 import { loadConfig } from "../config";
+import type { SealedKinds } from "../crypto/sealed-kinds";
 import type { TenantSeedSource } from "../crypto/tenant-envelope";
 import type { AppEnv, PlatformInfo } from "../env";
 import { AppError } from "../errors";
@@ -29,12 +30,14 @@ export interface InitOptions {
   members?: MemberLookup;
   /** The tenant seed source a module provides, if one does (kernel/crypto/tenant-envelope.ts). */
   seeds?: TenantSeedSource;
+  /** The kinds of field the modules declare they seal (kernel/crypto/sealed-kinds.ts). */
+  sealedKinds: SealedKinds;
 }
 
 /**
  * The one place that builds per-request services: parses the config (once per
  * isolate), and puts config, clock, sleeper, resolver, logger, platform info, the tenant
- * registry, the member directory and the tenant seed source on the context.
+ * registry, the member directory, the tenant seed source and the declared sealed kinds on the context.
  * A bad config fails the request with `config_invalid`, naming the variables
  * (never their values) in the response and in the log.
  */
@@ -47,6 +50,7 @@ export const init = ({
   tenants,
   members,
   seeds,
+  sealedKinds,
 }: InitOptions): MiddlewareHandler<AppEnv> =>
   async function init(c, next) {
     const result = loadConfig(c.env, needs);
@@ -69,6 +73,7 @@ export const init = ({
     if (tenants) c.set("tenantLookup", tenants);
     if (members) c.set("memberLookup", members);
     if (seeds) c.set("tenantSeeds", seeds);
+    c.set("sealedKinds", sealedKinds);
     c.set("platform", { ...build, commit: result.config.gitCommit });
     c.set("log", createLogger(result.config.logLevel, { request_id: c.get("requestId") }));
     await next();

@@ -68,10 +68,14 @@ function checkModule(def: ModuleDef, problems: RegistryProblem[]): void {
   }
   for (const job of def.jobs ?? []) checkJob(job, say);
   // Prefixed with the module's own name, a sealed kind is unique across modules and says whose value it is.
-  for (const kind of def.sealed?.kinds ?? []) {
+  const stored = new Set(def.sealed?.kinds ?? []);
+  for (const kind of [...stored, ...(def.sealed?.transient ?? [])]) {
     if (!kind.startsWith(`${def.name}.`) || !SEALED_KIND.test(kind)) {
       say(`sealed kind "${kind}" must be "${def.name}.<field>" (lower case, dot-separated)`);
     }
+  }
+  for (const kind of def.sealed?.transient ?? []) {
+    if (stored.has(kind)) say(`sealed kind "${kind}" is in both kinds (stored) and transient (never stored)`);
   }
   for (const [what, names] of [
     ["job", (def.jobs ?? []).map((j) => j.name)],

@@ -119,8 +119,18 @@ export interface JobDef {
  * }
  */
 export interface SealedFields {
-  /** The field kinds it reports, each `<module>.<field>`; listed in the report even with no value. */
+  /**
+   * The field kinds it stores sealed, each `<module>.<field>`; listed in the report even with no
+   * value. A field is `<kind>/<record id>`: the envelope seals no field whose kind (its name up to
+   * the first `/`) this or `transient` does not list (kernel/crypto/sealed-kinds.ts).
+   */
   kinds: readonly string[];
+  /**
+   * The field kinds it seals but never stores (a value opened within minutes and then gone, as
+   * identity's SSO `state`): the envelope seals them; `versions` and `reencrypt` have none to
+   * count or re-seal, so a key version retired meanwhile fails the ones in flight.
+   */
+  transient?: readonly string[];
   /** How many of the tenant's values each key version seals, by kind (reads only; no key needed). */
   versions(tenantId: string, runtime: ModuleRuntime): Promise<VersionCounts>;
   /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { wasmAead } from "../crypto/aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "../crypto/envelope";
+import { SealedKinds } from "../crypto/sealed-kinds";
 import type { MailContent } from "./template";
 
 /** A mail's id: the queue message's key, the dev mailbox row's id, and the provider's idempotency key. */
@@ -43,8 +44,16 @@ export type MailMessage = z.infer<typeof MailMessageSchema>;
 const MAIL_SALT = new TextEncoder().encode("plinth mail salt v1");
 const mailSeeds: TenantSeeds = { seed: async () => MAIL_SALT };
 
+/**
+ * The kind of field the kernel seals mail content as: the one kind the mail envelope seals
+ * (kernel/crypto/sealed-kinds.ts). Its stored values, the dead letters, are counted and re-sealed
+ * as `mail.dead_letter` (sealed-letters.ts); those on the queue cannot be reached.
+ */
+export const MAIL_SEALED_KIND = "mail";
+const MAIL_KINDS = new SealedKinds([MAIL_SEALED_KIND]);
+
 /** The envelope field a mail's content is sealed under: bound to the mail, so a ciphertext moved to another message does not open. */
-export const mailField = (mailId: string) => `mail/${mailId}`;
+export const mailField = (mailId: string) => `${MAIL_SEALED_KIND}/${mailId}`;
 
 /**
  * The envelope that seals mail content on the queue: master keys from
@@ -52,7 +61,7 @@ export const mailField = (mailId: string) => `mail/${mailId}`;
  * WASM core. Throws when the secret is malformed (never with key material).
  */
 export function mailEnvelope(encryptionKeys: string): Envelope {
-  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), mailSeeds);
+  return new Envelope(wasmAead, parseMasterKeys(encryptionKeys), mailSeeds, MAIL_KINDS);
 }
 
 /** The queue message for a mail: its content sealed when `envelope` is given. */
