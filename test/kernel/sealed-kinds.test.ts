@@ -1,10 +1,15 @@
 // A sealed value's field is `<kind>/<record id>`, and its kind must be one the platform declares
 // (docs/crypto.md, "Envelope encryption"): `plinth crypto versions` and `reencrypt` reach only the
 // kinds modules declare, so a value of any other kind would be left under a key version an
-// operator then retires, unreadable. The envelope refuses to seal one, before anything is
-// written, a tenant's seed included.
+// operator then retires, unreadable. The envelope refuses to seal one (before anything is
+// written, a tenant's seed included), and a value that fails to open counts on /metrics and
+// /readyz under its declared kind or `undeclared`, never under its field's own text, which
+// made one series per record for a module that wrote `kind:id`.
+import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { base64UrlEncode } from "../../src/kernel/crypto";
+import { MissingKeyVersion } from "../../src/kernel/crypto/envelope";
 import { UndeclaredSealedKind } from "../../src/kernel/crypto/sealed-kinds";
 import {
   type TenantSeedSource,
@@ -16,7 +21,7 @@ import { contentOf, mailEnvelope, toMessage } from "../../src/kernel/notify/mess
 import { createRouter } from "../../src/kernel/openapi/router";
 import { modules as registered } from "../../src/modules";
 import { expectProblem, testApp, testRuntime } from "../helpers";
-import { newTenant } from "../identity/helpers";
+import { newTenant, ORIGIN } from "../identity/helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -156,5 +161,45 @@ describe("the kinds the platform seals today", () => {
     await expect(mailEnvelope(keys).encrypt(t.id, "webhooks.secret/e1", "x")).rejects.toBeInstanceOf(
       UndeclaredSealedKind,
     );
+  });
+});
+
+/** Every `plinth_unseal_failures_total` series of key version `version` on /metrics, read through the route: kind → count. */
+async function unsealSeries(version: number): Promise<Record<string, number>> {
+  const text = await (await SELF.fetch(`${ORIGIN}/metrics`)).text();
+  const sample = /^plinth_unseal_failures_total\{reason="([^"]*)",kind="((?:[^"\\]|\\.)*)",version="(\d+)"\} (\d+)$/;
+  const series: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const m = sample.exec(line);
+    if (m?.[3] === String(version)) series[`${m[1]}:${m[2]}`] = Number(m[4]);
+  }
+  return series;
+}
+
+describe("a value of an undeclared kind that does not open", () => {
+  it("counts under `undeclared` on /metrics and /readyz, one series however many records", async () => {
+    // Sealed under version 77, which ENCRYPTION_KEYS does not list: it fails as unknown_key_version.
+    const forged = `v77.${base64UrlEncode(new Uint8Array(24))}.${base64UrlEncode(new Uint8Array(40))}`;
+    const envelope = tenantEnvelopeOf(testRuntime());
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const fields = ["x.y:123", "x.y:124", "x.y:125", "tickets.comment.c1", "tickets.comment.c2", "identity.totp/u7"];
+    for (const field of fields) {
+      await expect(envelope.decrypt("t_kinds_metric", field, forged)).rejects.toBeInstanceOf(MissingKeyVersion);
+    }
+    vi.restoreAllMocks();
+
+    expect(await unsealSeries(77)).toEqual({
+      "unknown_key_version:undeclared": 5,
+      "unknown_key_version:identity.totp": 1,
+    });
+    const text = await (await SELF.fetch(`${ORIGIN}/metrics`)).text();
+    expect(text).not.toMatch(/x\.y:12|tickets\.comment\.c/);
+
+    const ready = (await (await SELF.fetch(`${ORIGIN}/readyz`)).json()) as {
+      checks: Record<string, { warning?: string }>;
+    };
+    const warning = ready.checks.sealed_values?.warning ?? "";
+    expect(warning).toContain("5 undeclared under v77");
+    expect(warning).not.toMatch(/x\.y:12|tickets\.comment\.c/);
   });
 });

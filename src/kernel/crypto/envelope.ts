@@ -163,7 +163,7 @@ export class Envelope {
         key.fill(0);
       }
     } catch (error) {
-      noteUnsealFailure(tenantId, field, version, error);
+      noteUnsealFailure(tenantId, field, this.kinds.label(field), version, error);
       throw error;
     }
   }

@@ -7,8 +7,13 @@ import type { ModuleDef } from "../modules/types";
  * every value it has stored (a module's `ModuleDef.sealed.kinds`), or one it never stores
  * (`sealed.transient`); the kernel's mail envelope declares its own (`mail`). The envelope
  * refuses to seal any other kind, before it derives a key or creates a tenant's seed, so an
- * undeclared value is never written.
+ * undeclared value is never written. A value that fails to open is counted under its declared
+ * kind, or `undeclared`: a label from a fixed list, never the field's own text, which would
+ * make a series per record on /metrics.
  */
+
+/** The label a value of no declared kind counts under (`plinth_unseal_failures_total{kind}`, /readyz). */
+export const UNDECLARED_KIND = "undeclared";
 
 /** The kind of a sealed field, its name without the holder's id: `webhooks.secret/<endpoint>` → `webhooks.secret`. */
 export const sealedKind = (field: string): string => field.split("/", 1)[0] ?? field;
@@ -27,12 +32,18 @@ export class UndeclaredSealedKind extends Error {
   }
 }
 
-/** A fixed set of declared kinds: what an envelope may seal. */
+/** A fixed set of declared kinds: what an envelope may seal, and the labels its failures count under. */
 export class SealedKinds {
   private readonly kinds: ReadonlySet<string>;
 
   constructor(kinds: Iterable<string>) {
     this.kinds = new Set(kinds);
+  }
+
+  /** `field`'s kind when it is declared, else `undeclared`: a bounded label for metrics and /readyz. */
+  label(field: string): string {
+    const kind = sealedKind(field);
+    return this.kinds.has(kind) ? kind : UNDECLARED_KIND;
   }
 
   /** Throws `UndeclaredSealedKind` unless `field`'s kind is declared. */

@@ -2,7 +2,6 @@ import { createLogger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
-import { sealedKind } from "./sealed-kinds";
 
 /**
  * Sealed values that did not open, made visible to an operator: the reason is
@@ -45,7 +44,7 @@ export interface MissingVersionSeen {
 
 // Per isolate, by design: ENCRYPTION_KEYS changes only with a new deployment, whose
 // isolates start with an empty record, so nothing here outlives the configuration it
-// describes. Bounded: versions and kinds are few.
+// describes. Bounded: versions are few, and kinds are the declared ones and `undeclared`.
 const missingSeen = new Map<string, MissingVersionSeen>();
 const notAuthenticSeen = new Map<string, MissingVersionSeen>();
 const MAX_REMEMBERED = 100;
@@ -65,11 +64,18 @@ const log = createLogger("warn", { component: "crypto" });
 /**
  * Counts and logs a value of `tenantId`'s `field` (sealed under `version`) that did not
  * open with `error`; anything not an unseal failure is left alone. Never logs the value.
+ * `kind` is the field's declared kind or `undeclared` (sealed-kinds.ts, `SealedKinds.label`),
+ * never the field's own text: one series per record would grow /metrics without bound.
  */
-export function noteUnsealFailure(tenantId: string, field: string, version: number, error: unknown): void {
+export function noteUnsealFailure(
+  tenantId: string,
+  field: string,
+  kind: string,
+  version: number,
+  error: unknown,
+): void {
   const reason = unsealFailureReason(error);
   if (reason === null) return;
-  const kind = sealedKind(field);
   isolateRecorder.inc(METRICS.unsealFailures, [reason, kind, String(version)]);
   const fields = { reason, key_version: version, kind, field, tenant_id: tenantId };
   if (reason === "unknown_key_version") {

@@ -181,7 +181,7 @@ export const METRICS = {
   ),
   unsealFailures: counter(
     "plinth_unseal_failures_total",
-    "Sealed values (webhook, SSO and TOTP secrets, mail) that did not open, by reason (unknown_key_version: ENCRYPTION_KEYS lacks the version they were sealed under; not_authentic; key_material_destroyed), field kind and key version.",
+    "Sealed values (webhook, SSO and TOTP secrets, mail) that did not open, by reason (unknown_key_version: ENCRYPTION_KEYS lacks the version they were sealed under; not_authentic; key_material_destroyed), declared field kind (or undeclared) and key version.",
     ["reason", "kind", "version"],
   ),
   seriesDropped: counter(
