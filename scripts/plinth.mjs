@@ -622,7 +622,9 @@ async function modulesCommand(sub) {
     );
     // The names RATE_LIMITS and a tenant's settings take for the module's own policies.
     line("rate limits", rateLimitsOf(m));
-    line("sealed", [...(m.sealed?.kinds ?? [])]);
+    // Every kind the envelope seals for it: the stored ones (counted and re-sealed by plinth crypto),
+    // then those it never stores.
+    line("sealed", [...(m.sealed?.kinds ?? []), ...(m.sealed?.transient ?? []).map((k) => `${k} (transient)`)]);
     // What `plinth tenants delete` sends the operator here for: the rows the erasure's tables step
     // deletes by tenant_id, and the steps the module runs itself; and who adds to /me/export.
     line("tables", tableNamesOf(m));

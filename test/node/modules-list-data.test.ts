@@ -26,6 +26,10 @@ describe("plinth modules list, each module's data", () => {
     expect(files).toMatch(/\n {2}erasure +erase\n/);
     const identity = entryOf(run.stdout, "identity");
     expect(identity).toMatch(/\n {2}erasure +shred\b/);
+    // Every kind it seals: those plinth crypto counts, and the sign-in state it never stores.
+    expect(identity).toMatch(
+      /\n {2}sealed +identity\.sso\.client_secret, identity\.totp, identity\.sso\.state \(transient\)\n/,
+    );
     // A module that keeps no table and no personal part says nothing of them.
     const webhooks = entryOf(run.stdout, "webhooks");
     expect(webhooks).not.toMatch(/\n {2}(tables|personal) /);
