@@ -1,8 +1,9 @@
 // Label values plinth does not choose itself, rendered by the real recorder and renderer and
 // checked by Prometheus' own `promtool check metrics`: a module's rate-limit policy names
 // (`plinth_rate_limit_decisions_total{policy=…}`), the longest the registry allows included, and
-// the kind of a field a module seals under (`plinth_unseal_failures_total{kind=…}`), which is the
-// module's own string, quotes, backslashes and line feeds included. metrics-promtool.test.ts
+// the kind of a field a module seals under (`plinth_unseal_failures_total{kind=…}`): a declared
+// kind or `undeclared` since kernel/crypto/sealed-kinds.ts, once the field's own text, so the
+// renderer is still given quotes, backslashes and line feeds here. metrics-promtool.test.ts
 // checks a served Worker's text, whose modules declare no policy of their own.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
