@@ -6,7 +6,8 @@ import { InlineProjector } from "../src/kernel/events/inline";
 import type { Origin } from "../src/kernel/events/origin";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { FileStoreRpc, type FileView, type Usage } from "../src/modules/files/contract";
-import { type FileEvent, FileEventSchema } from "../src/modules/files/events";
+import type { FileEvent } from "../src/modules/files/events";
+import { manifest } from "../src/modules/files/manifest";
 import { fileLimits, objectKey } from "../src/modules/files/policy";
 
 type Rpc = typeof FileStoreRpc;
@@ -83,7 +84,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
         name: "FileStore",
         schema: SCHEMA,
         timerMessage: Timer,
-        publishes: FileEventSchema,
+        module: manifest.name,
         modules: platform.modules,
         clock: platform.clock,
       });

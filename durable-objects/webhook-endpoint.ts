@@ -21,7 +21,7 @@ import {
 } from "../src/modules/webhooks/deliveries-table";
 import { clearEndpointState, putConfig } from "../src/modules/webhooks/endpoint-state";
 import { swapSealed } from "../src/modules/webhooks/endpoints-table";
-import { WebhookEventSchema } from "../src/modules/webhooks/events";
+import { manifest } from "../src/modules/webhooks/manifest";
 import { TEST_MESSAGE_TYPE } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { endpointActorAddress, redeliveredEvent, redeliveredOneEvent } from "../src/modules/webhooks/redelivery";
@@ -54,7 +54,7 @@ export function webhookEndpointObject(platform: {
         name: "WebhookEndpoint",
         schema: DELIVERIES_SCHEMA,
         timerMessage: Timer,
-        publishes: WebhookEventSchema,
+        module: manifest.name,
         modules: platform.modules,
         clock: platform.clock,
         // Its failures are its deliveries' (timers): paused, it still keeps what the registry routes

@@ -28,7 +28,7 @@ import {
   updateEndpoint,
   viewOf,
 } from "../src/modules/webhooks/endpoints-table";
-import { WebhookEventSchema } from "../src/modules/webhooks/events";
+import { manifest } from "../src/modules/webhooks/manifest";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
@@ -68,7 +68,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         name: "WebhookRegistry",
         schema: ENDPOINTS_SCHEMA,
         timerMessage: Timer,
-        publishes: WebhookEventSchema,
+        module: manifest.name,
         modules: platform.modules,
         clock: platform.clock,
       });

@@ -173,6 +173,7 @@ import { findTenant } from "../src/kernel/auth/tenant-registry";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import type { PlatformParts } from "../src/kernel/modules/types";
 import { ${a.Rpc} } from "../src/modules/${a.name}/contract";
+import { manifest } from "../src/modules/${a.name}/manifest";
 
 type Rpc = typeof ${a.Rpc};
 
@@ -192,11 +193,14 @@ type Timer = z.infer<typeof Timer>;
 export function ${a.factory}(platform: Pick<PlatformParts, "clock" | "modules">) {
   return class ${a.Class} extends Actor<Timer> implements RpcServer<Rpc> {
     constructor(ctx: DurableObjectState, env: Env) {
-      // Its modules: emit refuses a stream named like an aggregate's (docs/actors.md, "Stream names").
+      // Its module, by the manifest's name: emit takes the types of its events.publishes union and
+      // refuses any other. Its modules: emit refuses a stream named like an aggregate's
+      // (docs/actors.md, "Outbox" and "Stream names").
       super(ctx, env, {
         name: "${a.Class}",
         schema: SCHEMA,
         timerMessage: Timer,
+        module: manifest.name,
         modules: platform.modules,
         clock: platform.clock,
       });

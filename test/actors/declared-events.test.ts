@@ -26,7 +26,7 @@ async function expectNothingCommitted(stub: DurableObjectStub<ProbeActor>) {
 }
 
 describe("an actor's emit", () => {
-  it("appends a type its publishes declares", async () => {
+  it("appends a type its module declares", async () => {
     const stub = await probe();
     await stub.note({ value: "a" });
     expect((await stub.emitted()).map((e) => e.type)).toEqual(["probe.note.added"]);
@@ -34,13 +34,14 @@ describe("an actor's emit", () => {
 
   // An undeclared type reached the tenant's audit log and prefix-following webhook endpoints, while
   // no filter, event_read pattern or subscription could name it: refused at the writer instead.
-  it("refuses a type its publishes does not declare, naming it, and commits nothing of the message", async () => {
+  it("refuses a type its module does not declare, naming it, and commits nothing of the message", async () => {
     const stub = await probe();
     const error = await rejection(stub.note({ value: "b", type: "probe.note.restocked" }));
     // Its class crosses the RPC in the message: the typed error, thrown in the object.
     expect(error.message).toBe(
-      'UndeclaredEvent: ProbeActor emitted event type "probe.note.restocked", which its publishes does not declare ' +
-        "(it declares probe.note.added): add it to the module's events.publishes union",
+      'UndeclaredEvent: ProbeActor emitted event type "probe.note.restocked", which module probe does not declare ' +
+        "(it declares probe.note.added): name the actor's module in its options and add the type to that module's " +
+        "events.publishes union",
     );
     await expectNothingCommitted(stub);
   });

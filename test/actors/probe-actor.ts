@@ -7,6 +7,7 @@ import { Envelope, MissingKeyVersion, parseMasterKeys, type TenantSeeds } from "
 import { SealedKinds } from "../../src/kernel/crypto/sealed-kinds";
 import { defineRpc, type RpcArgs, type RpcServer, rpcArgs } from "../../src/kernel/durable/rpc";
 import { OriginSchema } from "../../src/kernel/events/origin";
+import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 
 /**
@@ -22,15 +23,21 @@ const Timer = z.object({
 });
 type Timer = z.infer<typeof Timer>;
 
-/** The events the probe declares, as a module's `events.publishes` does: emit refuses any other type. */
-const ProbeEvents = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("probe.note.added"), data: z.object({ value: z.string() }) }),
-]);
+/** The probe's module, test-only: the events it declares are all its actor may emit. */
+const probeModule = {
+  name: "probe",
+  version: "1.0.0",
+  events: {
+    publishes: z.discriminatedUnion("type", [
+      z.object({ type: z.literal("probe.note.added"), data: z.object({ value: z.string() }) }),
+    ]),
+  },
+} satisfies ModuleDef;
 
 export const ProbeRpc = defineRpc({
   note: {
     // `config`: fail as a retired key version would (a ConfigError logged where it was met).
-    // `type`: the event it emits (one ProbeEvents does not declare is refused); `stream`: where
+    // `type`: the event it emits (one its module does not declare is refused); `stream`: where
     // (one of a registered aggregate's kind is refused).
     args: z.object({
       value: z.string(),
@@ -91,9 +98,10 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
         ["alter table emitted add column envelope text"],
       ],
       timerMessage: Timer,
-      publishes: ProbeEvents,
-      // The deployed modules, as the platform's actors are built over them: the blog's `post` is an aggregate.
-      modules,
+      module: probeModule.name,
+      // The deployed modules and its own, as the platform's actors are built over the platform's:
+      // the blog's `post` is an aggregate.
+      modules: [...modules, probeModule],
       clock: probeClock,
       supervision: { maxFailures: 3, windowMs: 10_000, backoff: { baseMs: 1_000, maxMs: 8_000 } },
       timerRetry: { baseMs: 100, maxMs: 100 },

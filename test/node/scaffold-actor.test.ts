@@ -85,16 +85,18 @@ describe("the actor's wrangler.toml bindings", () => {
 
 /**
  * The generated class, bundled over stand-ins for what it imports from src/ (the real base needs
- * workerd): an Actor whose object is bound to `ctx.tenant`, as bindTenant would have done, and
- * which names no escalation address, as the real base does by default.
+ * workerd): an Actor whose object is bound to `ctx.tenant`, as bindTenant would have done, which
+ * keeps the options it is given, and which names no escalation address, as the real base does by
+ * default; the module's manifest is its own name's.
  */
 async function actorOf(name: string) {
   const a = actorNamesOf(name);
   const stubs = `export class Actor {
-    constructor(ctx) { this.ctx = ctx; }
+    constructor(ctx, _env, options) { this.ctx = ctx; this.options = options; }
     boundTenant() { return this.ctx.tenant ?? null; }
     escalationAddress() { return null; }
   }
+  export const manifest = { name: ${JSON.stringify(name)} };
   export const findTenant = () => null;
   export const rpcArgs = (_c, _n, input) => input;
   export const ${a.Rpc} = {};`;
@@ -124,15 +126,27 @@ async function actorOf(name: string) {
   );
   const factory = mod[a.factory] as (platform: unknown) => new (ctx: unknown, env: unknown) => unknown;
   return (tenant: string | null) =>
-    (new (factory({ clock: {}, modules: [] }))({ tenant }, {}) as { escalationAddress(): unknown }).escalationAddress();
+    new (factory({ clock: {}, modules: [] }))({ tenant }, {}) as {
+      options: { module?: string };
+      escalationAddress(): unknown;
+    };
 }
 
 describe("the generated actor's escalations", () => {
   // Without an address, the base logs a failing actor's backoff without its tenant (the log could
   // not say which tenant's object failed) and sends no actor.escalated to the tenant's audit log.
   it("go to its tenant's stream once it is bound, as the file store's do", async () => {
-    const escalationOf = await actorOf("gizmos");
-    expect(escalationOf("t-1")).toEqual({ tenantId: "t-1", stream: "t-1/gizmos" });
-    expect(escalationOf(null)).toBeNull();
+    const actor = await actorOf("gizmos");
+    expect(actor("t-1").escalationAddress()).toEqual({ tenantId: "t-1", stream: "t-1/gizmos" });
+    expect(actor(null).escalationAddress()).toBeNull();
+  }, 60_000);
+});
+
+describe("the generated actor's events", () => {
+  // Without its module's name the actor may emit nothing but actor.escalated: the first event the
+  // team adds is refused (UndeclaredEvent) though its module declares it.
+  it("are its module's: its options name the module, by the manifest's name", async () => {
+    const actor = await actorOf("gizmos");
+    expect(actor(null).options.module).toBe("gizmos");
   }, 60_000);
 });

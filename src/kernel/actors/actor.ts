@@ -85,7 +85,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
     this.tx = new CountedTransactions(ctx.storage, options.name);
-    this.events = new DeclaredEvents(options.name, options.publishes);
+    this.events = new DeclaredEvents(options.name, options.module, options.modules);
     this.kinds = new AggregateKinds(options.name, options.modules);
     this.binding = new TenantBinding(ctx.storage, options.name);
     this.timerAlarm = new TimerAlarm(ctx.storage);
@@ -208,7 +208,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   /**
    * Appends an event to the actor's outbox, in the running transaction; its
    * version counts the events of its stream from 1. A type the options'
-   * `publishes` does not declare throws `UndeclaredEvent`, a stream of an
+   * `module` does not declare throws `UndeclaredEvent`, a stream of an
    * aggregate's kind `StreamOfAggregate` (the handler's writes roll back).
    */
   protected emit(address: ActorAddress, event: ActorEvent): OutgoingEvent {

@@ -3,7 +3,7 @@
  * over the one alarm, supervision, and an outbox. See docs/actors.md.
  */
 export { Actor } from "./actor";
-export { UndeclaredEvent } from "./declared-events";
+export { UndeclaredEvent, UnknownActorModule } from "./declared-events";
 export type { ActorEvent } from "./events";
 export { type ActorAddress, ActorBackingOff, type ActorOptions, NoTimers, type WhilePaused } from "./options";
 export { StreamOfAggregate } from "./stream-kinds";

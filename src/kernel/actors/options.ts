@@ -1,6 +1,5 @@
 import type { z } from "zod";
 import type { Clock } from "../clock";
-import type { EventUnion } from "../events/envelope";
 import type { ModuleDef } from "../modules/types";
 import type { BackoffPolicy } from "../resilience/backoff";
 import type { SupervisionPolicy } from "./supervision";
@@ -23,16 +22,19 @@ export interface ActorOptions<M = never> {
    */
   timerMessage?: z.ZodType<M>;
   /**
-   * The event types `emit` may append: the module's declared union, the schema its `index.ts`
-   * names in `events: { publishes }`. Any other type is refused (`UndeclaredEvent`) in the
-   * handler's transaction. Absent, the actor emits none but the base's own `actor.escalated`.
+   * The name of its module (`"inventory"`), one of `modules`: `emit` may append the types of that
+   * module's `events.publishes` union, and refuses any other (`UndeclaredEvent`) in the handler's
+   * transaction. A name no module has is refused at construction (`UnknownActorModule`). Absent
+   * (an actor of the kernel's, as the job runner), the actor emits none but the base's own
+   * `actor.escalated`.
    */
-  publishes?: EventUnion;
+  module?: string;
   /**
-   * The platform's modules (the class is built over the platform: `platform.modules`): `emit`
-   * refuses a stream whose kind is one of their aggregate types (`StreamOfAggregate`), which would
-   * share its name, and so its versions, with the Aggregate object's. Required: an actor built
-   * without them emitted to any stream unchecked, and every actor's factory has the platform.
+   * The platform's modules (the class is built over the platform: `platform.modules`): the
+   * union of its `module` is found among them, and `emit` refuses a stream whose kind is one of
+   * their aggregate types (`StreamOfAggregate`), which would share its name, and so its
+   * versions, with the Aggregate object's. Required: an actor built without them emitted to any
+   * stream unchecked, and every actor's factory has the platform.
    */
   modules: readonly ModuleDef[];
   clock: Clock;
