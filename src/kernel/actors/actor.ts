@@ -22,6 +22,7 @@ import { isPaused, restartDue, type SupervisionState } from "./supervision";
 import { Supervisor } from "./supervisor";
 import { TenantBinding } from "./tenant-binding";
 import { TimerAlarm } from "./timer-alarm";
+import { readTimerMessage } from "./timer-message";
 import {
   deleteTimer,
   deleteTimerKey,
@@ -318,13 +319,10 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   /** Handles one timer; whether its handler succeeded. */
   private async fire(timer: TimerRow): Promise<boolean> {
     const sql = this.ctx.storage.sql;
-    // No handler could run it (an older version of the class had timers): a bug, dropped as unreadable.
-    if (!this.options.timerMessage) return this.drop(timer, "timer fired on an actor that declares no timers; dropped");
-    const parsed = this.options.timerMessage.safeParse(safeJson(timer.message));
-    // Retrying cannot make it parse.
-    if (!parsed.success) return this.drop(timer, "timer message unreadable; dropped");
+    const read = readTimerMessage(timer.message, this.options.timerMessage);
+    if (!read.ok) return this.drop(timer, read.why);
     try {
-      await this.onTimer(parsed.data, { attempts: timer.attempts, at: timer.at });
+      await this.onTimer(read.message, { attempts: timer.attempts, at: timer.at });
     } catch (error) {
       // Its tenant was erased meanwhile: nothing to retry, no failure of the actor's.
       if (this.erased()) return true;
@@ -380,18 +378,5 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     // What the commits since the last call appended: none, and the relay does not look.
     this.relay.afterCommit(this.ctx, this.env.EVENTS, this.tx.takeUnsent());
     isolateMetrics().maybeFlush(this.env, this.clock, (p) => this.ctx.waitUntil(p));
-  }
-}
-
-/**
- * A stored timer's message as JSON, or undefined when it is none, which an object `timerMessage` refuses:
- * `fire` then drops the timer and logs it by id. Not storedJson: there is nothing to throw to, and
- * V8's SyntaxError, which quotes the text, is dropped here rather than carried anywhere.
- */
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
