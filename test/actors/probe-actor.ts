@@ -210,6 +210,11 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
     written: boolean;
   } | null = null;
 
+  /** Runs `fn` through the base's transact, as a timer handler writes (for runInDurableObject). */
+  transactNow<T>(fn: () => T): T {
+    return this.transact(fn);
+  }
+
   private write(message: Timer): void {
     this.transact(() => {
       this.ctx.storage.sql.exec("insert into notes (value) values (?)", message.note);

@@ -45,6 +45,11 @@ export class TimerlessProbe extends Actor {
     this.manual.advance(ms);
   }
 
+  /** The stream its pauses escalate to, or null. */
+  address(): string | null {
+    return this.escalationAddress()?.stream ?? null;
+  }
+
   protected override escalationAddress(): ActorAddress | null {
     const stream = this.ctx.storage.kv.get<string>(ESCALATION);
     return stream === undefined ? null : { tenantId: stream.split("/")[0] ?? "", stream };

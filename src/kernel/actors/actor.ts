@@ -15,6 +15,7 @@ import { type AlarmPort, OutboxRelay } from "../outbox/relay";
 import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { DeclaredEvents } from "./declared-events";
+import { EscalationCheck } from "./escalation-check";
 import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY, NoTimers } from "./options";
 import { AggregateKinds } from "./stream-kinds";
@@ -79,6 +80,8 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   private readonly events: DeclaredEvents;
   /** What {@link emit} may not append to: a stream of a registered aggregate type. */
   private readonly kinds: AggregateKinds;
+  /** The escalation address, refused in the transaction that gives it when of an aggregate's kind. */
+  private readonly escalation: EscalationCheck;
 
   constructor(ctx: DurableObjectState, env: Env, options: ActorOptions<M>) {
     super(ctx, env);
@@ -88,6 +91,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.tx = new CountedTransactions(ctx.storage, options.name);
     this.events = new DeclaredEvents(options.name, options.module, options.modules);
     this.kinds = new AggregateKinds(options.name, options.modules);
+    this.escalation = new EscalationCheck(this.kinds, () => this.escalationAddress());
     this.binding = new TenantBinding(ctx.storage, options.name);
     this.timerAlarm = new TimerAlarm(ctx.storage);
     this.supervisor = new Supervisor({
@@ -158,7 +162,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     const whilePaused = this.supervisor.admit();
     let result: T;
     try {
-      result = this.tx.run(fn);
+      result = this.tx.run(() => this.escalation.after(fn));
     } catch (error) {
       // A refusal after the erasure is no fault of the actor's: counted, it would write supervision state.
       if (!(error instanceof TenantErased)) await this.supervisor.failed(handler, error);
@@ -177,7 +181,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.ready();
     // A timer that was awaiting when the erasure came: what it would write now belongs to no one.
     if (this.erased()) throw new TenantErased(this.options.name);
-    return this.tx.run(fn);
+    return this.tx.run(() => this.escalation.after(fn));
   }
 
   /**
@@ -221,7 +225,8 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
 
   /**
    * Where the actor's escalation events go; null (the default) logs them only.
-   * An actor that knows its tenant returns it.
+   * An actor that knows its tenant returns it. One of an aggregate's kind fails the
+   * message (or `transact`) that gives it, with `StreamOfAggregate` (escalation-check.ts).
    */
   protected escalationAddress(): ActorAddress | null {
     return null;

@@ -11,6 +11,7 @@ import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import type { ActorEvent } from "./events";
 import { type ActorAddress, ActorBackingOff, type WhilePaused } from "./options";
+import { StreamOfAggregate } from "./stream-kinds";
 import {
   DEFAULT_SUPERVISION,
   escalationEvent,
@@ -122,19 +123,21 @@ export class Supervisor {
   }
 
   /**
-   * Appends the escalation; a refusal (an address of an aggregate's kind: StreamOfAggregate) is
-   * logged at error by its address, and the pause, recorded already, holds without it. Thrown on,
-   * it was logged as a failure not recorded, and the alarm was not set to follow the pause.
+   * Appends the escalation; when it fails, the pause, recorded already, holds without it, and the
+   * failure is logged at error by its address: a refusal (an address of an aggregate's kind, which
+   * the actor's messages could not see: escalation-check.ts) apart from an append that failed (its
+   * storage). Thrown on, it was logged as a failure not recorded, and the alarm was not set to
+   * follow the pause.
    */
   private escalate(address: ActorAddress, event: ActorEvent): void {
     try {
       this.actor.escalate(address, event);
-    } catch (refused) {
-      this.actor.log.error("actor escalation refused; paused without it", {
-        tenant_id: address.tenantId,
-        stream: address.stream,
-        ...errorFields(refused),
-      });
+    } catch (error) {
+      const msg =
+        error instanceof StreamOfAggregate
+          ? "actor escalation refused; paused without it"
+          : "actor escalation could not be appended; paused without it";
+      this.actor.log.error(msg, { tenant_id: address.tenantId, stream: address.stream, ...errorFields(error) });
     }
   }
 }
