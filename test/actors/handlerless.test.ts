@@ -18,7 +18,8 @@ describe("an actor with a timerMessage and no onTimer", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
 
     const [timer] = await stub.timers();
-    expect(timer).toMatchObject({ message: '{"note":"a"}', attempts: 1 });
+    // Retried after the default timer retry's backoff (1 s ceiling at the first attempt, jitter pinned).
+    expect(timer).toMatchObject({ message: '{"note":"a"}', attempts: 1, at: Date.parse("2030-01-01T00:00:00Z") + 999 });
     expect((await stub.supervisionNow()).failures).toHaveLength(1);
     const failed = lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
