@@ -62,7 +62,11 @@ export const ProbeRpc = defineRpc({
   noteBy: { args: z.object({ value: z.string(), origin: OriginSchema }), reply: z.object({}) },
   setTime: { args: z.object({ at: z.number() }), reply: z.object({}) },
   nested: { args: z.object({}), reply: z.object({}) },
-  bind: { args: z.object({ tenant_id: z.string() }), reply: z.object({ tenant_id: z.string() }) },
+  /** `fail`: throw after binding, so the message's transaction rolls the binding back. */
+  bind: {
+    args: z.object({ tenant_id: z.string(), fail: z.boolean().default(false) }),
+    reply: z.object({ tenant_id: z.string() }),
+  },
   unseal: { args: z.object({ sealed: z.string() }), reply: z.object({ opened: z.string() }) },
 });
 type Rpc = typeof ProbeRpc;
@@ -198,7 +202,12 @@ export class ProbeActor extends Actor<Timer> implements RpcServer<Rpc> {
 
   /** Binds the probe to a tenant, as a per-tenant actor's first call does. */
   bind(input: RpcArgs<Rpc, "bind">) {
-    return this.receive("bind", () => ({ tenant_id: this.bindTenant(rpcArgs(ProbeRpc, "bind", input).tenant_id) }));
+    return this.receive("bind", () => {
+      const { tenant_id, fail } = rpcArgs(ProbeRpc, "bind", input);
+      const bound = this.bindTenant(tenant_id);
+      if (fail) throw new Error("probe bind failed");
+      return { tenant_id: bound };
+    });
   }
 
   private hold: {

@@ -88,7 +88,8 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.options = options;
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
-    this.tx = new CountedTransactions(ctx.storage, options.name);
+    // A binding stored by a transaction that rolled back is gone: its memo must not outlive it.
+    this.tx = new CountedTransactions(ctx.storage, options.name, () => this.binding.forget());
     this.events = new DeclaredEvents(options.name, options.module, options.modules);
     this.kinds = new AggregateKinds(options.name, options.modules);
     this.escalation = new EscalationCheck(this.kinds, () => this.escalationAddress());

@@ -17,9 +17,11 @@ export class CountedTransactions {
   /** Events committed since the last {@link takeUnsent}. */
   private unsent = 0;
 
+  /** `rolledBack` runs after a transaction (or savepoint) rolled back: memory that cached its writes forgets them. */
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly object: string,
+    private readonly rolledBack: () => void = () => {},
   ) {}
 
   /** Notes one event appended to the outbox in the running transaction (outside one, it committed as written). */
@@ -46,6 +48,7 @@ export class CountedTransactions {
       result = this.storage.transactionSync(fn);
     } catch (error) {
       this.events = before;
+      this.rolledBack();
       throw error;
     } finally {
       this.depth--;
