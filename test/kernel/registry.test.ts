@@ -414,8 +414,43 @@ describe("module registry", () => {
       ]),
     ).toEqual([
       'kiosk: route "ALL /api/v1/shared/hello" is already served by module "desk"',
-      'status: route "GET /api/v1/b/board" is never reached: "ALL /api/v1/b/board" of module "notice", mounted before it, answers every request it would (declare the more specific route first, or use another path)',
+      'status: route "GET /api/v1/b/board" and route "ALL /api/v1/b/board" of module "notice" both answer GET /api/v1/b/board: only the one mounted first would (an .all() route answers every method; one module owns each method of a path)',
     ]);
+  });
+
+  it("refuses a route of one method and another module's .all() at its path, whichever registers or mounts first", () => {
+    // Mounted before the .all(), a GET takes the GET requests and leaves the .all() every other
+    // method, so the .all()'s GET is dead without a sign; mounted after, the GET is dead.
+    const board = () => createRouter().all("/board/:id", (c) => c.body(null, 204));
+    const status = () => createRouter().post("/board/:board_id", (c) => c.body(null, 204));
+    const notice = (extra: Partial<ModuleDef> = {}) =>
+      mod("notice", "1.0.0", undefined, { base_path: "/b", routes: board(), ...extra });
+    const poster = (extra: Partial<ModuleDef> = {}) =>
+      mod("poster", "1.0.0", undefined, { base_path: "/b", routes: status(), ...extra });
+    const clash = (later: string, laterRoute: string, earlier: string, earlierRoute: string) =>
+      `${later}: route "${laterRoute} /api/v1/b/board/{${laterRoute === "ALL" ? "id" : "board_id"}}" and route ` +
+      `"${earlierRoute} /api/v1/b/board/{${earlierRoute === "ALL" ? "id" : "board_id"}}" of module "${earlier}" both ` +
+      `answer POST /api/v1/b/board/{${laterRoute === "ALL" ? "id" : "board_id"}}: only the one mounted first would ` +
+      "(an .all() route answers every method; one module owns each method of a path)";
+    // Registered (and mounted) in either order, and mounted against registration order.
+    expect(problemsOf([poster(), notice()])).toEqual([clash("notice", "ALL", "poster", "POST")]);
+    expect(problemsOf([notice(), poster()])).toEqual([clash("poster", "POST", "notice", "ALL")]);
+    expect(problemsOf([poster({ depends_on: { notice: "^1.0.0" } }), notice()])).toEqual([
+      clash("notice", "ALL", "poster", "POST"),
+    ]);
+    expect(problemsOf([notice({ depends_on: { poster: "^1.0.0" } }), poster()])).toEqual([
+      clash("poster", "POST", "notice", "ALL"),
+    ]);
+    // One module's own GET before its own .all() (the .all() a fallback for the other methods) is its choice.
+    expect(() =>
+      resolveModules([
+        mod("own", "1.0.0", undefined, {
+          routes: createRouter()
+            .get("/x", (c) => c.body(null, 204))
+            .all("/x", (c) => c.body(null, 405)),
+        }),
+      ]),
+    ).not.toThrow();
   });
 
   it("mounts each module under /api/v1/<name> by default", async () => {

@@ -51,6 +51,7 @@ function declaredTwice(router: Router, prefix: string): string[] {
 export function routeProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
   const problems: RegistryProblem[] = [];
   const owners = new Map<string, string>();
+  const claimed = new Map<string, Map<string, Mounted>>();
   for (const def of defs) {
     const mounts: [string, Router | undefined][] = [
       [`/api/v1${def.base_path ?? `/${def.name}`}`, def.routes],
@@ -77,6 +78,41 @@ export function routeProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
           problem: `route "${route.method} ${route.path}" is already served by module "${owner}"`,
         });
     }
+    problems.push(...methodClashes(def, claimed));
+  }
+  return problems;
+}
+
+/**
+ * An `.all()` route and another module's route of one method at the same path (`GET /x` beside
+ * `.all("/x")`), whichever registers first: Hono answers that method with the one mounted first, so
+ * the other's is never reached, while the `.all()` still answers every other method, so nothing
+ * shows it. Each method of a path has one owner; `claimed` holds, by path, the methods claimed so
+ * far and their modules (`ALL` for an `.all()` route), and takes `def`'s.
+ */
+function methodClashes(def: ModuleDef, claimed: Map<string, Map<string, Mounted>>): RegistryProblem[] {
+  const problems: RegistryProblem[] = [];
+  const mine: [string, Mounted][] = [];
+  for (const route of mountedOf(def)) {
+    const path = keyOf("", route.path);
+    for (const other of claimed.get(path)?.values() ?? []) {
+      if (other.method !== "ALL" && route.method !== "ALL") continue;
+      if (other.method === "ALL" && route.method === "ALL") continue; // the same route: routeProblems says so
+      const method = route.method === "ALL" ? other.method : route.method;
+      problems.push({
+        module: def.name,
+        problem:
+          `route "${route.method} ${shown(route.path)}" and route "${other.method} ${shown(other.path)}" of module ` +
+          `"${other.module}" both answer ${method} ${shown(route.path)}: only the one mounted first would (an .all() route ` +
+          `answers every method; one module owns each method of a path)`,
+      });
+    }
+    mine.push([path, route]);
+  }
+  for (const [path, route] of mine) {
+    const methods = claimed.get(path) ?? new Map<string, Mounted>();
+    if (!methods.has(route.method)) methods.set(route.method, route);
+    claimed.set(path, methods);
   }
   return problems;
 }
@@ -124,10 +160,20 @@ function covers(earlier: Mounted, later: Mounted): boolean {
 }
 
 /**
+ * Whether two routes are one route for {@link routeProblems}: the same method and path, or, of two
+ * modules, an `.all()` route and another route at its path (one module's `.all("/x")` before its
+ * own `GET /x` is its own dead route, left here).
+ */
+function sameRoute(a: Mounted, b: Mounted): boolean {
+  if (keyOf("", a.path) !== keyOf("", b.path)) return false;
+  return a.method === b.method || (a.module !== b.module && (a.method === "ALL" || b.method === "ALL"));
+}
+
+/**
  * Routes no request reaches: Hono answers with the first route mounted that matches, so a route
  * after one that matches everything it does (`/orders/search` after `/orders/{id}`, or a module
  * at `/api/v1/users` after identity's `/users/{id}`) never runs. `ordered` is the mount order:
- * modules in dependency order, each module's routes as declared. Routes that are the same are
+ * modules in dependency order, each module's routes as declared. Routes that are the same ({@link sameRoute}) are
  * left to {@link routeProblems}.
  */
 export function shadowProblems(ordered: readonly ModuleDef[]): RegistryProblem[] {
@@ -135,7 +181,7 @@ export function shadowProblems(ordered: readonly ModuleDef[]): RegistryProblem[]
   const before: Mounted[] = [];
   for (const def of ordered) {
     for (const route of mountedOf(def)) {
-      const first = before.find((r) => keyOf(r.method, r.path) !== keyOf(route.method, route.path) && covers(r, route));
+      const first = before.find((r) => !sameRoute(r, route) && covers(r, route));
       if (first) {
         problems.push({
           module: def.name,
