@@ -48,6 +48,7 @@ import { roleGrants } from "./kernel/modules/grants";
 import { providerOf } from "./kernel/modules/providers";
 import { moduleRatePolicies } from "./kernel/modules/rate-limits";
 import { ModuleRegistryError, publishedTypes, resolveModules } from "./kernel/modules/registry";
+import { kernelRouteProblems } from "./kernel/modules/routes";
 import type { EnvNeeds, ModuleDef, PlatformParts } from "./kernel/modules/types";
 import { mailCheck, mailRoutes } from "./kernel/notify";
 import { createRouter } from "./kernel/openapi/router";
@@ -262,12 +263,16 @@ export function createPlatform(options: AppOptions): Platform {
   app.route("/api/v1", cryptoOperations({ modules, tenants }));
   app.route("/api/v1", personalDataOperations({ modules }));
 
+  const kernelFirst = app.routes.slice();
   for (const m of modules) {
     if (m.root_routes) app.route("/", m.root_routes);
     if (m.routes) app.route(`/api/v1${m.base_path ?? `/${m.name}`}`, m.routes);
   }
-
+  const modulesEnd = app.routes.length;
   mountOpenApi(app, pkg.version);
+  // The kernel's routes are known only now: a module's route must neither lose its requests to one nor take one's.
+  const clashes = kernelRouteProblems(modules, kernelFirst, app.routes.slice(modulesEnd));
+  if (clashes.length > 0) throw new ModuleRegistryError(clashes);
   app.notFound(notFound(methodIndex(app.routes)));
   app.onError(errorHandler(schema));
   return { app, modules, needs, clock, sleeper, resolver, deciders, schema };

@@ -441,13 +441,32 @@ describe("module registry", () => {
     expect(problemsOf([notice({ depends_on: { poster: "^1.0.0" } }), poster()])).toEqual([
       clash("poster", "POST", "notice", "ALL"),
     ]);
+    // A GET whose path covers the .all()'s (a parameter where the .all() has a name) takes its GETs too.
+    const byId = mod("cards", "1.0.0", undefined, {
+      base_path: "/c",
+      routes: createRouter().get("/:id", (c) => c.body(null, 204)),
+    });
+    const latest = mod(
+      "latest",
+      "1.0.0",
+      { cards: "^1.0.0" },
+      {
+        base_path: "/c",
+        routes: createRouter().all("/latest", (c) => c.body(null, 204)),
+      },
+    );
+    expect(problemsOf([latest, byId])).toEqual([
+      'latest: route "ALL /api/v1/c/latest" is never reached by GET: "GET /api/v1/c/{id}" of module "cards", mounted before it, answers every GET request it would (declare the more specific route first, or use another path)',
+    ]);
     // One module's own GET before its own .all() (the .all() a fallback for the other methods) is its choice.
     expect(() =>
       resolveModules([
         mod("own", "1.0.0", undefined, {
           routes: createRouter()
             .get("/x", (c) => c.body(null, 204))
-            .all("/x", (c) => c.body(null, 405)),
+            .all("/x", (c) => c.body(null, 405))
+            .get("/y/:id", (c) => c.body(null, 204))
+            .all("/y/latest", (c) => c.body(null, 405)),
         }),
       ]),
     ).not.toThrow();

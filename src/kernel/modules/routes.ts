@@ -146,17 +146,30 @@ function mountedOf(def: ModuleDef): Mounted[] {
 }
 
 /**
- * Whether every request `later` matches, `earlier` matches too: the same method (or `earlier` an
- * `.all()` route, which matches every method) and number of segments, each of `earlier`'s equal
- * to `later`'s or a plain parameter. A parameter with a pattern (`:id{[0-9]+}`) or a wildcard may
- * match less, so it is never taken to cover.
+ * The method of `later`'s requests that `earlier`, mounted before it, answers every one of, or
+ * null: their methods must meet (an `.all()` route's is every method; an `.all()` after a GET
+ * loses its GET requests only) and `later`'s path must be matched by `earlier`'s, with as many
+ * segments, each of `earlier`'s equal to `later`'s or a plain parameter. A parameter with a
+ * pattern (`:id{[0-9]+}`) or a wildcard may match less, so it is never taken to cover.
  */
-function covers(earlier: Mounted, later: Mounted): boolean {
-  if (earlier.method !== later.method && earlier.method !== "ALL") return false;
-  if (`${earlier.path}${later.path}`.includes("*")) return false;
+function taken(earlier: Mounted, later: Mounted): string | null {
+  const method = earlier.method === "ALL" || earlier.method === later.method ? later.method : earlier.method;
+  if (earlier.method !== "ALL" && later.method !== "ALL" && earlier.method !== later.method) return null;
+  if (`${earlier.path}${later.path}`.includes("*")) return null;
   const a = earlier.path.split("/");
   const b = later.path.split("/");
-  return a.length === b.length && a.every((segment, i) => segment === b[i] || /^:[^{]+$/.test(segment));
+  const covers = a.length === b.length && a.every((segment, i) => segment === b[i] || /^:[^{]+$/.test(segment));
+  return covers ? method : null;
+}
+
+/** What a route never reached is told: by which route, and for which method when it loses only one. */
+function neverReached(route: Mounted, first: Mounted, method: string, whose: string): string {
+  const by = method === route.method ? "" : ` by ${method}`;
+  const what = method === route.method ? "request" : `${method} request`;
+  return (
+    `route "${route.method} ${shown(route.path)}" is never reached${by}: "${first.method} ${shown(first.path)}" ` +
+    `${whose}, mounted before it, answers every ${what} it would`
+  );
 }
 
 /**
@@ -181,16 +194,74 @@ export function shadowProblems(ordered: readonly ModuleDef[]): RegistryProblem[]
   const before: Mounted[] = [];
   for (const def of ordered) {
     for (const route of mountedOf(def)) {
-      const first = before.find((r) => !sameRoute(r, route) && covers(r, route));
+      // A module's own GET before its own .all() at a path the GET's covers: the .all() is the
+      // fallback for the other methods, as a module writes it on purpose.
+      const fallback = (r: Mounted) => r.module === route.module && route.method === "ALL" && r.method !== "ALL";
+      const first = before.find((r) => !sameRoute(r, route) && !fallback(r) && taken(r, route) !== null);
       if (first) {
         problems.push({
           module: def.name,
-          problem:
-            `route "${route.method} ${shown(route.path)}" is never reached: "${first.method} ${shown(first.path)}" of module ` +
-            `"${first.module}", mounted before it, answers every request it would (declare the more specific route first, or use another path)`,
+          problem: `${neverReached(route, first, taken(first, route) ?? route.method, `of module "${first.module}"`)} (declare the more specific route first, or use another path)`,
         });
       }
       before.push(route);
+    }
+  }
+  return problems;
+}
+
+/** A route as the app lists it (`app.routes`): middleware too. */
+interface Listed {
+  method: string;
+  path: string;
+  handler: unknown;
+}
+
+/**
+ * Module routes that lose their requests to a kernel route, or take a kernel route's. The kernel
+ * mounts its routes (`/healthz`, `/metrics`, `/api/v1/platform/…`) before every module's, so a
+ * module's route one of them covers is never reached (an `.all("/healthz")` among a module's
+ * `root_routes`, or at `/api/v1` with `base_path: ""`, would never see a GET while it answered
+ * `POST /healthz`), and `/openapi.json` and `/docs` after them, so a module's route covering one
+ * of those would take the kernel's. `before` and `after` are the app's routes mounted before and
+ * after the modules' (middleware is left out, as everywhere here); `ordered` the modules.
+ */
+export function kernelRouteProblems(
+  ordered: readonly ModuleDef[],
+  before: readonly Listed[],
+  after: readonly Listed[],
+): RegistryProblem[] {
+  const kernel = (routes: readonly Listed[]): Mounted[] => {
+    const unique = new Map<string, Mounted>();
+    for (const r of routes) {
+      if (!isMiddlewareRoute(r) && !unique.has(keyOf(r.method, r.path)))
+        unique.set(keyOf(r.method, r.path), { module: "kernel", method: r.method, path: r.path });
+    }
+    return [...unique.values()];
+  };
+  const first = kernel(before);
+  const last = kernel(after);
+  const problems: RegistryProblem[] = [];
+  for (const def of ordered) {
+    for (const route of mountedOf(def)) {
+      const earlier = first.find((k) => taken(k, route) !== null);
+      if (earlier) {
+        const method = taken(earlier, route) ?? route.method;
+        problems.push({
+          module: def.name,
+          problem: `${neverReached(route, earlier, method, "of the kernel")} (use another path)`,
+        });
+      }
+      for (const k of last) {
+        const method = taken(route, k);
+        if (method === null) continue;
+        problems.push({
+          module: def.name,
+          problem:
+            `route "${route.method} ${shown(route.path)}" answers every ${method} request of the kernel's ` +
+            `"${k.method} ${shown(k.path)}", mounted after the modules' routes, so the kernel's would never be reached (use another path)`,
+        });
+      }
     }
   }
   return problems;
