@@ -105,9 +105,9 @@ export interface Platform extends PlatformParts {
  * the modules' own routers and where they are mounted; the request log line
  * names it, and `enforce` lets a route charge its own module's policies only.
  * Every endpoint a module mounts is in it however it was registered, `.all()` as
- * `ALL` (observe takes one only where no method's route matched), so a module's
- * `.all()` endpoint is never taken for no one's; its middleware (`.use()`, a
- * handler taking `next`: kernel/http/route-kind.ts) is not an endpoint.
+ * `ALL`, so a module's `.all()` endpoint is never taken for no one's; its
+ * middleware (`.use()` or `.get("/*", mw)`, a handler taking `next`:
+ * kernel/http/route-kind.ts) is not an endpoint.
  * Routes absent from the map are the kernel's.
  */
 function routeModules(modules: readonly ModuleDef[]): ReadonlyMap<string, string> {

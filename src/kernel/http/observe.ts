@@ -17,23 +17,17 @@ interface Endpoint {
 }
 
 /**
- * The route the request was for: the last matching endpoint (not a middleware's
- * `*`), even when a middleware answered first (a 401 on `/api/v1/me` is labelled
- * `/api/v1/me`); null when no route matched. Hono lists `.all()` and `.use()` alike
- * as `ALL`, so where no method's route matched, the last `ALL` route a module
- * mounts is the endpoint (a module's `.all()` route): the kernel's middleware is in
- * no module's map, and a module's route must not go unlabelled, or it could charge
- * another module's rate-limit policy. Middleware (`.use()`, a handler taking
- * `next`: route-kind.ts) is no endpoint, as the registry takes it, so a 404 under a
- * module's middleware stays unmatched and no module's.
+ * The route the request was for: the first matching endpoint, the one Hono serves it with (a
+ * dependency's `/{a}/x` before another module's `/probe/{b}`), even when a middleware answered
+ * first (a 401 on `/api/v1/me` is labelled `/api/v1/me`); null when no endpoint matched.
+ * Middleware (`.use()`, or a method's `.get("/*", mw)`: a handler taking `next`, route-kind.ts)
+ * is never the endpoint, whichever module's: one module's middleware on another's `.all()` route
+ * under a shared prefix labelled the request the middleware's. An `.all()` endpoint is keyed
+ * `ALL` in the route map. So a 404 under a module's middleware stays unmatched and no module's.
  */
-function endpointOf(c: Context<AppEnv>, owners: ReadonlyMap<string, string>): Endpoint | null {
-  const matched = matchedRoutes(c);
-  const endpoint = matched.findLast((r) => r.method !== "ALL");
-  if (endpoint)
-    return { path: endpoint.path, key: `${c.req.method === "HEAD" ? "GET" : c.req.method} ${endpoint.path}` };
-  const all = matched.findLast((r) => !isMiddlewareRoute(r) && owners.has(`ALL ${r.path}`));
-  return all ? { path: all.path, key: `ALL ${all.path}` } : null;
+function endpointOf(c: Context<AppEnv>): Endpoint | null {
+  const endpoint = matchedRoutes(c).find((r) => !isMiddlewareRoute(r));
+  return endpoint ? { path: endpoint.path, key: `${endpoint.method} ${endpoint.path}` } : null;
 }
 
 /** The tenant label: the tenant's id when METRICS_TENANTS lists it, "other" for the rest, "none" without one. */
@@ -54,7 +48,7 @@ export const observe = (owners: ReadonlyMap<string, string> = new Map()): Middle
   async function observe(c, next) {
     const started = performance.now();
     // Routing is done before any handler runs: the route and its module are known now, for every later stage.
-    const endpoint = endpointOf(c, owners);
+    const endpoint = endpointOf(c);
     const route = endpoint?.path ?? null;
     const module = endpoint === null ? undefined : (owners.get(endpoint.key) ?? "kernel");
     if (module) c.set("module", module);

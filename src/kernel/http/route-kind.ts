@@ -1,10 +1,11 @@
 /**
- * Hono lists `.use()` middleware and `.all()` endpoints alike as method `ALL`, and neither the
- * path nor the method tells them apart: `.use("/x", mw)` guards an exact path, `.all("/files/*",
- * h)` answers under a wildcard. The handler does: middleware takes `next` (two parameters), an
- * endpoint answers (one), which is how Hono's own route inspector (`hono/dev`) tells them. A
- * router mounted with `.route()` under one that has its own error handler wraps each handler;
- * the one it wraps is judged.
+ * Hono lists `.use()` middleware and `.all()` endpoints alike as method `ALL`, and a middleware
+ * given a method (`.get("/*", mw)`, an operation's validators before its handler) as that
+ * method's route, so neither the path nor the method tells middleware from an endpoint:
+ * `.use("/x", mw)` guards an exact path, `.all("/files/*", h)` answers under a wildcard. The
+ * handler does: middleware takes `next` (two parameters), an endpoint answers (one), which is
+ * how Hono's own route inspector (`hono/dev`) tells them. A router mounted with `.route()` under
+ * one that has its own error handler wraps each handler; the one it wraps is judged.
  */
 
 /** Where Hono keeps the handler a wrapper composed (its `COMPOSED_HANDLER`). */
@@ -17,9 +18,8 @@ function targetOf(handler: unknown): unknown {
   return target;
 }
 
-/** Whether a route Hono lists is middleware (passes the request on) rather than an endpoint. */
+/** Whether a route Hono lists, of any method, is middleware (passes the request on) rather than an endpoint. */
 export function isMiddlewareRoute(route: { method: string; handler: unknown }): boolean {
-  if (route.method !== "ALL") return false;
   const target = targetOf(route.handler);
   return typeof target === "function" && target.length > 1;
 }
