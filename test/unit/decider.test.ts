@@ -142,6 +142,29 @@ describe("given/when/then", () => {
     ).toThrow(/event 0 \(counter\.added\) fails eventSchema\n {2}data\.by:/);
   });
 
+  it("names a key holding a dot as one key in an eventSchema issue's path", () => {
+    // Policy names are `<module>.<name>`: joined with dots, `limits.tickets.open.limit` would read as
+    // four nested keys, not the policy "tickets.open".
+    const Limits = z.object({ limits: z.record(z.string(), z.object({ limit: z.number().int().positive() })) });
+    const limits: Decider<
+      { type: "set" } & z.infer<typeof Limits>,
+      { type: "limits.set"; data: z.infer<typeof Limits> },
+      null
+    > = {
+      type: "limits",
+      commandSchema: z.object({ type: z.literal("set") }).extend(Limits.shape),
+      eventSchema: z.object({ type: z.literal("limits.set"), data: Limits }),
+      stateSchema: z.null(),
+      initialState: null,
+      decide: (command) => accept({ type: "limits.set", data: { limits: command.limits } }),
+      evolve: (state) => state,
+    };
+    const event = { type: "limits.set" as const, data: { limits: { "tickets.open": { limit: 0 } } } };
+    expect(() => given(limits).when({ type: "set", limits: event.data.limits }).then([event])).toThrow(
+      /fails eventSchema\n {2}data\.limits\["tickets\.open"\]\.limit: /,
+    );
+  });
+
   it("thenError returns the error for the expected code", () => {
     expect(given(counter).when({ type: "add", by: 0 }).thenError("nothing_to_add")).toEqual({
       code: "nothing_to_add",

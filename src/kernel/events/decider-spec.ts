@@ -4,6 +4,7 @@
  * error code). It throws a plain Error with a readable diff, so it works in
  * any test framework; nothing here imports one.
  */
+import { fieldPath } from "../errors/field-path";
 import { type DecideContext, type Decider, type DomainError, fold, type NewEvent } from "./decider";
 
 /** The context used when a test does not pass one: a fixed clock and a user actor. */
@@ -77,7 +78,8 @@ export function given<C extends { type: string }, E extends NewEvent, S>(
           decision.events.forEach((event, i) => {
             const parsed = decider.eventSchema.safeParse(event);
             if (!parsed.success) {
-              const issues = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+              // A record's key may hold a dot (a policy `tickets.open`): fieldPath keeps it one key.
+              const issues = parsed.error.issues.map((issue) => `  ${fieldPath(issue.path)}: ${issue.message}`);
               throw new Error(`decider spec: event ${i} (${event.type}) fails eventSchema\n${issues.join("\n")}`);
             }
           });

@@ -44,6 +44,8 @@ function parseOverrides(
   }
   const parsed = OverridesSchema.safeParse(json);
   if (parsed.success) return { ok: true, overrides: parsed.data };
+  // Joined with dots, not fieldPath: the schema is strict over fixed snake_case keys, so a path is
+  // one of them or empty (an unknown key, `a.b` included, is named in the message, not the path).
   return {
     ok: false,
     problem: `is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
