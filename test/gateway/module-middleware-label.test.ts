@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { createRouter } from "../../src/kernel/openapi/router";
 import { modules } from "../../src/modules";
-import { testApp } from "../helpers";
+import { expectProblem, testApp } from "../helpers";
 import { infoLines } from "../log-lines";
 
 /** Middleware on every GET under /api/v1/shared: it marks the response, and serves nothing itself. */
@@ -93,5 +93,21 @@ describe("the label of a request under another module's middleware", () => {
     const after = await scrape();
     expect(routes.map((r) => sample(after, r) - sample(before, r))).toEqual([1, 1, 1, 0]);
     expect(sample(after, "/api/v1/pair/probe/:b") - sample(before, "/api/v1/pair/probe/:b")).toBe(0);
+  });
+});
+
+describe("a path under a module's GET-only middleware that no route serves", () => {
+  it("is 404, not 405 with Allow: GET, HEAD; a path a route serves keeps its 405", async () => {
+    // The 405's Allow was built from every route with a method, the guard's `.get("/*", mw)` among
+    // them, so a GET to a path nothing serves was told GET is not allowed there, and to use GET.
+    const { fetch } = testApp([...modules, desk, guard]);
+    for (const method of ["GET", "POST"]) {
+      const res = await fetch("http://plinth.test/api/v1/shared/nowhere", { method });
+      await expectProblem(res, 404, "not_found");
+      expect(res.headers.get("allow")).toBeNull();
+    }
+    const post = await fetch("http://plinth.test/api/v1/shared/desk/board", { method: "POST" });
+    await expectProblem(post, 405, "method_not_allowed");
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 });

@@ -7,10 +7,12 @@ import type { MigrationWatch } from "../health/pending-migrations";
 import { errorFields } from "../log";
 import { loggerOf } from "./init";
 import { missingTableError } from "./missing-table";
+import { isMiddlewareRoute } from "./route-kind";
 
 interface RouteEntry {
   method: string;
   path: string;
+  handler: unknown;
 }
 
 /** Compiles a Hono path pattern (`/a/:id/*`) into a matcher. */
@@ -33,10 +35,13 @@ function compile(path: string): RegExp {
 
 /**
  * Knows which methods each path answers, so an unmatched request can be told
- * 405 with `Allow` instead of 404 when the path exists.
+ * 405 with `Allow` instead of 404 when the path exists. Only endpoints count: a
+ * middleware given a method (`.get("/*", mw)`, route-kind.ts) answers no path.
  */
 export function methodIndex(routes: readonly RouteEntry[]): (path: string) => string[] {
-  const entries = routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, matcher: compile(r.path) }));
+  const entries = routes
+    .filter((r) => r.method !== "ALL" && !isMiddlewareRoute(r))
+    .map((r) => ({ method: r.method, matcher: compile(r.path) }));
   return (path) => {
     const methods = new Set<string>();
     for (const e of entries) if (e.matcher.test(path)) methods.add(e.method);
