@@ -64,6 +64,21 @@ describe("plinth modules validate and the modules' Durable Objects", () => {
     expect(answering.status).toBe(0);
   }, 120_000);
 
+  it("refuses a module route at a kernel route's path, as the Worker's start does", () => {
+    // The kernel's routes exist only once the platform is built (src/index.ts does): identity's
+    // JWKS moved to /healthz would never be reached, and validate said ok.
+    edit("src/modules/identity/routes/jwks.ts", 'path: "/.well-known/jwks.json",', 'path: "/healthz",');
+    try {
+      const run = validate();
+      expect(run.stdout).toBe(
+        'identity: route "GET /healthz" is never reached: "GET /healthz" of the kernel, mounted before it, answers every request it would (use another path)\n1 problem\n',
+      );
+      expect(run.status).toBe(1);
+    } finally {
+      edit("src/modules/identity/routes/jwks.ts", 'path: "/healthz",', 'path: "/.well-known/jwks.json",');
+    }
+  }, 120_000);
+
   it("refuses a module binding an object of its own with no erasure, saying what to add", () => {
     // A deleted tenant's objects kept their rows and timers for good, and nothing said so.
     const file = join(copy, "src", "modules", "files", "index.ts");
