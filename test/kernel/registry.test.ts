@@ -434,6 +434,11 @@ describe("module registry", () => {
       "(an .all() route answers every method; one module owns each method of a path)";
     // Registered (and mounted) in either order, and mounted against registration order.
     expect(problemsOf([poster(), notice()])).toEqual([clash("notice", "ALL", "poster", "POST")]);
+    // One path under two parameter names is one route, told once.
+    const twice = createRouter()
+      .post("/board/:board_id", (c) => c.body(null, 204))
+      .post("/board/:key", (c) => c.body(null, 204));
+    expect(problemsOf([notice(), poster({ routes: twice })])).toEqual([clash("poster", "POST", "notice", "ALL")]);
     expect(problemsOf([notice(), poster()])).toEqual([clash("poster", "POST", "notice", "ALL")]);
     expect(problemsOf([poster({ depends_on: { notice: "^1.0.0" } }), notice()])).toEqual([
       clash("notice", "ALL", "poster", "POST"),

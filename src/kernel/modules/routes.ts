@@ -93,8 +93,12 @@ export function routeProblems(defs: readonly ModuleDef[]): RegistryProblem[] {
 function methodClashes(def: ModuleDef, claimed: Map<string, Map<string, Mounted>>): RegistryProblem[] {
   const problems: RegistryProblem[] = [];
   const mine: [string, Mounted][] = [];
+  const seen = new Set<string>();
   for (const route of mountedOf(def)) {
     const path = keyOf("", route.path);
+    // `/x/:id` and `/x/:key` of one module are one route here (its own duplicate is refused above).
+    if (seen.has(keyOf(route.method, route.path))) continue;
+    seen.add(keyOf(route.method, route.path));
     for (const other of claimed.get(path)?.values() ?? []) {
       if (other.method !== "ALL" && route.method !== "ALL") continue;
       if (other.method === "ALL" && route.method === "ALL") continue; // the same route: routeProblems says so
