@@ -641,7 +641,7 @@ async function modulesCommand(sub) {
     line("bindings", Object.keys(m.bindings ?? {}));
     line("variables", Object.keys(m.variables ?? {}));
     line("errors", Object.keys(m.errors ?? {}));
-    for (const route of routesOf(m)) console.log(`  route        ${route}`);
+    for (const route of routesOf(m, registry.isMiddlewareRoute)) console.log(`  route        ${route}`);
   }
 }
 

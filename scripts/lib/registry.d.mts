@@ -5,14 +5,21 @@ export declare function loadRegistry(): Promise<{
   resolveModules: (...args: unknown[]) => unknown;
   publishedBy: (...args: unknown[]) => unknown;
   ModuleRegistryError: new (...args: unknown[]) => Error;
+  isMiddlewareRoute: (route: { method: string; handler: unknown }) => boolean;
 }>;
-/** The HTTP operations a module mounts: `METHOD /api/v1/…/{id}`, as a client calls them and the OpenAPI document names them. */
-export declare function routesOf(m: {
-  name: string;
-  base_path?: string;
-  routes?: { routes: readonly { method: string; path: string }[] };
-  root_routes?: { routes: readonly { method: string; path: string }[] };
-}): string[];
+/**
+ * The HTTP operations a module mounts: `METHOD /api/v1/…/{id}`, as a client calls them and the OpenAPI
+ * document names them, an `.all()` endpoint as `ALL`; middleware, told by `isMiddlewareRoute`, left out.
+ */
+export declare function routesOf(
+  m: {
+    name: string;
+    base_path?: string;
+    routes?: { routes: readonly { method: string; path: string; handler: unknown }[] };
+    root_routes?: { routes: readonly { method: string; path: string; handler: unknown }[] };
+  },
+  isMiddlewareRoute: (route: { method: string; handler: unknown }) => boolean,
+): string[];
 /** A module's own rate-limit policies, sorted by name: `inventory.write (60/60s sync)`, with `, tenant up to N` when a tenant may set its own. */
 export declare function rateLimitsOf(m: {
   rate_limits?: Record<

@@ -8,7 +8,7 @@ import { importBundled } from "./node-bundle.mjs";
 
 /**
  * The module list and the registry's functions.
- * @returns {Promise<{ modules: object[], resolveModules: Function, publishedBy: Function, ModuleRegistryError: Function }>}
+ * @returns {Promise<{ modules: object[], resolveModules: Function, publishedBy: Function, ModuleRegistryError: Function, isMiddlewareRoute: Function }>}
  */
 export async function loadRegistry() {
   const out = join(root, "node_modules", ".cache", "plinth-cli", "registry.mjs");
@@ -18,6 +18,7 @@ export async function loadRegistry() {
         contents: [
           'export { modules } from "./src/modules/index.ts";',
           'export { ModuleRegistryError, publishedBy, resolveModules } from "./src/kernel/modules/registry.ts";',
+          'export { isMiddlewareRoute } from "./src/kernel/http/route-kind.ts";',
         ].join("\n"),
         resolveDir: root,
         loader: "ts",
@@ -50,16 +51,23 @@ export function rateLimitsOf(m) {
     });
 }
 
-/** The HTTP operations a module mounts, from its Hono router: `METHOD /api/v1/…/{id}`. */
-export function routesOf(m) {
+/**
+ * The HTTP operations a module mounts, from its Hono router: `METHOD /api/v1/…/{id}`, an
+ * `.all()` endpoint as `ALL`. Middleware (`.use()`, `.get("/*", mw)`) serves nothing and is left
+ * out, told as the kernel tells it: `isMiddlewareRoute` of src/kernel/http/route-kind.ts, which
+ * `loadRegistry` bundles.
+ * @param {{ name: string, base_path?: string, routes?: { routes: { method: string, path: string, handler: unknown }[] }, root_routes?: { routes: { method: string, path: string, handler: unknown }[] } }} m
+ * @param {(route: { method: string, handler: unknown }) => boolean} isMiddlewareRoute
+ */
+export function routesOf(m, isMiddlewareRoute) {
   const base = `/api/v1${m.base_path ?? `/${m.name}`}`;
   // As Hono mounts a sub-app's "/" (the scaffold's root routes): at the base itself, since
   // the base with a trailing slash answers 404.
   const own = (m.routes?.routes ?? [])
-    .filter((r) => r.method !== "ALL")
+    .filter((r) => !isMiddlewareRoute(r))
     .map((r) => `${r.method} ${openApiPath(r.path === "/" ? base : `${base}${r.path}`)}`);
   const root = (m.root_routes?.routes ?? [])
-    .filter((r) => r.method !== "ALL")
+    .filter((r) => !isMiddlewareRoute(r))
     .map((r) => `${r.method} ${openApiPath(r.path)}`);
   return [...new Set([...own, ...root])];
 }

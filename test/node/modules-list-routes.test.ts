@@ -4,7 +4,11 @@
 // the OpenAPI document spell them, `{id}`, not as Hono's router does (`:id`).
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { routesOf } from "../../scripts/lib/registry.mjs";
+import { routesOf as routesWith } from "../../scripts/lib/registry.mjs";
+import { isMiddlewareRoute } from "../../src/kernel/http/route-kind";
+
+/** The routes `plinth modules list` prints, telling middleware as the CLI's bundle does. */
+const routesOf = (m: Parameters<typeof routesWith>[0]) => routesWith(m, isMiddlewareRoute);
 
 const ok = () => new Response("ok");
 
@@ -30,6 +34,17 @@ describe("plinth modules list's routes", () => {
       "GET /api/v1/x/{tenant}/{module}/{job}/run",
       "GET /api/v1/things/{id}",
     ]);
+  });
+
+  it("prints an .all() endpoint as ALL, and no middleware, whatever its method", () => {
+    // Hono lists `.use()` as ALL and `.get("/*", mw)` as GET: the list showed the middleware as a
+    // GET route and left the desk's .all() endpoint out.
+    const routes = new Hono()
+      .use("*", async (_c, next) => next())
+      .get("/*", async (_c, next) => next())
+      .all("/hello", ok)
+      .get("/board", ok);
+    expect(routesOf({ name: "desk", routes })).toEqual(["ALL /api/v1/desk/hello", "GET /api/v1/desk/board"]);
   });
 
   it('prints a root route of a module mounted at /api/v1 itself (base_path "") as /api/v1', () => {
