@@ -60,6 +60,32 @@ describe('a module with base_path "" and an .all() route', () => {
   });
 });
 
+describe('a module with base_path "" and a catch-all .all("/*")', () => {
+  const tickets: ModuleDef = {
+    name: "tickets",
+    version: "1.0.0",
+    routes: createRouter()
+      .get("/", (c) => c.json({ by: "tickets" }))
+      .post("/", (c) => c.json({ by: "tickets" })),
+  };
+  const catchAll = () => desk(createRouter().all("/*", (c) => c.json({ by: "desk" })));
+
+  it("is refused mounted before another module: it would answer every request of that module's routes", () => {
+    // Hono's /api/v1/* answers /api/v1/tickets too: the tickets module would never be reached.
+    const never = (method: string) =>
+      `tickets: route "${method} /api/v1/tickets" is never reached: "ALL /api/v1/*" of module "desk", mounted before it, answers every request it would (declare the more specific route first, or use another path)`;
+    expect(refusal([catchAll(), tickets])).toEqual([never("GET"), never("POST")]);
+  });
+
+  it("mounted after the others, answers only what no route does; the kernel's and the modules' routes stay theirs", async () => {
+    const { fetch } = testApp([...modules, tickets, catchAll()]);
+    expect(await (await fetch("/api/v1/tickets")).json()).toEqual({ by: "tickets" });
+    expect(await (await fetch("/api/v1/nothing/here")).json()).toEqual({ by: "desk" });
+    expect((await fetch("/api/v1/me")).status).toBe(401);
+    expect(await (await fetch("/healthz")).json()).toEqual({ status: "ok" });
+  });
+});
+
 describe("a module's root_routes at the kernel's own paths", () => {
   const rooted = (root_routes: ModuleDef["root_routes"]): ModuleDef => ({
     name: "rooted",
@@ -85,5 +111,14 @@ describe("a module's root_routes at the kernel's own paths", () => {
       `rooted: route "GET /docs" answers every GET request of the kernel's "GET /docs", mounted after the modules' routes, so the kernel's would never be reached (use another path)`,
       `rooted: route "ALL /openapi.json" answers every GET request of the kernel's "GET /openapi.json", mounted after the modules' routes, so the kernel's would never be reached (use another path)`,
     ]);
+  });
+
+  it("refuses a catch-all .all('/*'), which would take /openapi.json and every /docs page", () => {
+    const root = createRouter().all("/*", (c) => c.json({ by: "rooted" }));
+    const takes = (path: string) =>
+      `rooted: route "ALL /*" answers every GET request of the kernel's "GET ${path}", mounted after the modules' routes, so the kernel's would never be reached (use another path)`;
+    expect(refusal([...modules, rooted(root)])).toEqual(
+      ["/openapi.json", "/docs", "/docs/app.js", "/docs/app.css"].map(takes),
+    );
   });
 });

@@ -153,16 +153,26 @@ function mountedOf(def: ModuleDef): Mounted[] {
  * The method of `later`'s requests that `earlier`, mounted before it, answers every one of, or
  * null: their methods must meet (an `.all()` route's is every method; an `.all()` after a GET
  * loses its GET requests only) and `later`'s path must be matched by `earlier`'s, with as many
- * segments, each of `earlier`'s equal to `later`'s or a plain parameter. A parameter with a
- * pattern (`:id{[0-9]+}`) or a wildcard may match less, so it is never taken to cover.
+ * segments, each of `earlier`'s equal to `later`'s or a plain parameter. A trailing `/*` matches
+ * its prefix and everything under it (Hono's `/api/v1/*` answers `/api/v1` too), so a module's
+ * `.all("/*")` at `base_path: ""` covers every module mounted after it. A parameter with a pattern
+ * (`:id{[0-9]+}`) or a wildcard elsewhere may match less, so it is never taken to cover.
  */
 function taken(earlier: Mounted, later: Mounted): string | null {
   const method = earlier.method === "ALL" || earlier.method === later.method ? later.method : earlier.method;
   if (earlier.method !== "ALL" && later.method !== "ALL" && earlier.method !== later.method) return null;
-  if (`${earlier.path}${later.path}`.includes("*")) return null;
   const a = earlier.path.split("/");
   const b = later.path.split("/");
-  const covers = a.length === b.length && a.every((segment, i) => segment === b[i] || /^:[^{]+$/.test(segment));
+  const plain = (segment: string) => /^:[^{]+$/.test(segment);
+  if (a.at(-1) === "*" && !a.slice(0, -1).some((segment) => segment.includes("*"))) {
+    const prefix = a.slice(0, -1);
+    const under =
+      b.length >= prefix.length &&
+      prefix.every((segment, i) => !b[i]?.includes("*") && (segment === b[i] || plain(segment)));
+    return under ? method : null;
+  }
+  if (`${earlier.path}${later.path}`.includes("*")) return null;
+  const covers = a.length === b.length && a.every((segment, i) => segment === b[i] || plain(segment));
   return covers ? method : null;
 }
 
