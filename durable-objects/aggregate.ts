@@ -13,6 +13,9 @@ import type { PlatformParts } from "../src/kernel/modules/types";
 import { OutboxRelay } from "../src/kernel/outbox/relay";
 import { traceCarrier } from "../src/kernel/telemetry";
 
+/** Rolls back a stream's first write that stored no event (firstWrite). */
+class NothingWritten extends Error {}
+
 /** The aggregate types the registered modules declare, as `createPlatform` resolved them. */
 export type DeciderRegistry = ReadonlyMap<string, { decider: AnyDecider; snapshotEvery: number }>;
 
@@ -152,21 +155,9 @@ export function aggregateObject(
       // A command still in flight when the tenant's erasure came would start the stream again.
       if (isErased(this.ctx.storage.kv)) throw new TenantErased("Aggregate");
       const store = this.storeFor(args.stream);
-      if (!this.pinned) {
-        this.exists(true);
-        this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.key);
-        this.pinned = true;
-      }
+      const fresh = !this.exists(false);
       try {
-        const result = store.handle(args.command, {
-          expectedVersion: args.expectedVersion,
-          authorizedAt: args.authorizedAt,
-          ctx: args.ctx,
-          requestId: args.requestId,
-          ipHash: args.ipHash,
-          trace: traceCarrier(),
-          snapshotEvery: this.registered(args.stream.type).snapshotEvery,
-        });
+        const result = fresh ? this.firstWrite(store, args) : this.decide(store, args);
         if (!result.ok) return result;
         // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
         const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
@@ -179,6 +170,50 @@ export function aggregateObject(
         store.reset();
         throw error;
       }
+    }
+
+    /** Pins the object to its stream: written once per object lifetime (it never changes). */
+    private pin(): void {
+      if (this.pinned) return;
+      this.exists(true);
+      this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.key);
+      this.pinned = true;
+    }
+
+    private decide(store: AggregateStore<{ type: string }, NewEvent, unknown>, args: RpcArgs<Rpc, "handle">) {
+      this.pin();
+      return store.handle(args.command, {
+        expectedVersion: args.expectedVersion,
+        authorizedAt: args.authorizedAt,
+        ctx: args.ctx,
+        requestId: args.requestId,
+        ipHash: args.ipHash,
+        trace: traceCarrier(),
+        snapshotEvery: this.registered(args.stream.type).snapshotEvery,
+      });
+    }
+
+    /**
+     * A command for a stream never written: its schema and stream row are kept only with the
+     * events of a decision that took it. Ids are the client's (PATCH /posts/{id}), so a refused
+     * command for an id nobody created left an object with storage per request, that no
+     * stream catalog names and so no erasure reaches.
+     */
+    private firstWrite(store: AggregateStore<{ type: string }, NewEvent, unknown>, args: RpcArgs<Rpc, "handle">) {
+      let result: ReturnType<typeof store.handle> | undefined;
+      try {
+        this.ctx.storage.transactionSync(() => {
+          result = this.decide(store, args);
+          if (!result.ok || result.events.length === 0) throw new NothingWritten();
+        });
+      } catch (error) {
+        // Rolled back: the object is as it was, with no schema and no stream row.
+        [this.migrated, this.pinned] = [false, false];
+        store.reset();
+        if (!(error instanceof NothingWritten)) throw error;
+      }
+      if (!result) throw new Error("the aggregate's first write decided nothing");
+      return result;
     }
 
     /** Current version and state; version 0 means the aggregate does not exist yet. */
