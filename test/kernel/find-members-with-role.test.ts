@@ -88,11 +88,16 @@ describe("membersWithRole's max, as the lookup module receives it", () => {
       },
     };
     const runtime = { ...testRuntime(), modules: [...withoutMembers, spy] };
+    // A live tenant: for one the registry does not hold, the lookup is never asked (below).
+    const t = await newTenant("roles-max");
     for (const max of [Number.NaN, 0, -1, Number.NEGATIVE_INFINITY, 0.5]) {
-      expect(await membersWithRole(runtime, "t1", ["admin"], { max })).toEqual([]);
+      expect(await membersWithRole(runtime, t.id, ["admin"], { max })).toEqual([]);
     }
     expect(asked).toEqual([]);
-    for (const max of [Number.POSITIVE_INFINITY, 1e9, 2.7, 1]) await membersWithRole(runtime, "t1", ["admin"], { max });
+    for (const max of [Number.POSITIVE_INFINITY, 1e9, 2.7, 1]) await membersWithRole(runtime, t.id, ["admin"], { max });
+    expect(asked).toEqual([100, 100, 2, 1]);
+    // A tenant the registry does not hold: nothing asked of the lookup (no directory opened).
+    expect(await membersWithRole(runtime, `no-such-${crypto.randomUUID()}`, ["admin"])).toEqual([]);
     expect(asked).toEqual([100, 100, 2, 1]);
   });
 });

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import { tenantOf } from "./guards";
+import { tenantRegistry } from "./tenant-registry";
 import type { Member, MemberLookup } from "./types";
 
 /** The member directory: the lookup the one module that keeps tenants' members provides (ModuleDef.auth.members), if any. */
@@ -14,9 +15,12 @@ export const memberDirectory = (modules: readonly ModuleDef[]): MemberLookup | u
  * directory, for code with no request: a job or a subscriber (`findMember(runtime, tenantId,
  * userId)`) or a Durable Object built over the platform (`findMember({ env: this.env, modules:
  * platform.modules }, tenantId, userId)`). Null when the tenant has no such user (never had,
- * deleted, or another tenant's), or when no module keeps members. `tenantId` is one the
- * platform gave you (an event's, the object's bound tenant), never a client's word; whether
- * the tenant itself is live is `findTenant`'s answer. The email is personal data: never log it.
+ * deleted, or another tenant's), when the tenant is not live (never was, deleted, erased), or
+ * when no module keeps members. `tenantId` is one the platform gave you (an event's, the
+ * object's bound tenant), never a client's word; even so the registry is asked first (one D1
+ * read), as `findTenant` does, so a stale or made-up id opens no directory object (its
+ * schema is storage no erasure would remove). Suspended tenants are live: their members are
+ * found. The email is personal data: never log it.
  * The caller names no module: the directory is whichever provides the kernel's `MemberLookup`.
  *
  * @example
@@ -29,7 +33,17 @@ export async function findMember(
   userId: string,
 ): Promise<Member | null> {
   const directory = memberDirectory(from.modules);
-  return directory ? directory.find(from.env, tenantId, userId) : null;
+  if (!directory || !(await registered(from, tenantId))) return null;
+  return directory.find(from.env, tenantId, userId);
+}
+
+/**
+ * Whether the tenant registry knows `tenantId` as live, asked before any directory object is
+ * reached; true without a registry (nothing to ask: the directory alone answers).
+ */
+async function registered(from: { env: Env; modules: readonly ModuleDef[] }, tenantId: string): Promise<boolean> {
+  const registry = tenantRegistry(from.modules);
+  return !registry || (await registry.find(from.env, tenantId)) !== null;
 }
 
 /**
@@ -52,7 +66,8 @@ export const MEMBERS_WITH_ROLE_MAX = 100;
 /**
  * A tenant's members holding any of `roles` (its owners and admins, to mail them), in id order,
  * at most `max` (100 unless told, never more; none for 0, a negative or NaN), read now from the directory, for a job, a
- * subscriber or a Durable Object built over the platform, as {@link findMember}. Suspended
+ * subscriber or a Durable Object built over the platform, as {@link findMember} (none for a
+ * tenant the registry does not hold live, without opening its directory). Suspended
  * members are in it, marked `status: "suspended"`: mail that tells the tenant's business goes
  * to `status === "active" && email_verified` ones only. None without roles, for a tenant the
  * directory does not know, or when no module keeps members. Identity's directory answers it in
@@ -73,6 +88,6 @@ export async function membersWithRole(
   // NaN (a `max` computed from something missing) asks for none: it would slip past every
   // comparison below and reach the lookup, which may put it in a LIMIT.
   const bound = Number.isNaN(max) ? 0 : Math.min(Math.max(0, Math.floor(max)), MEMBERS_WITH_ROLE_MAX);
-  if (!directory || roles.length === 0 || bound === 0) return [];
+  if (!directory || roles.length === 0 || bound === 0 || !(await registered(from, tenantId))) return [];
   return directory.withRole(from.env, tenantId, roles, bound);
 }
