@@ -52,14 +52,29 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
     /** Repeats waiting for a first request in this object, by key. */
     private readonly waiting = new Map<string, (() => void)[]>();
 
-    constructor(ctx: DurableObjectState, env: Env) {
-      super(ctx, env);
-      void ctx.blockConcurrencyWhile(async () => {
-        migrateSqlite(ctx.storage, SCHEMA);
-      });
+    /** The schema is in place (found or migrated in this object's lifetime). */
+    private migrated = false;
+
+    /**
+     * Whether the schema is there, creating it when `create` (a record is about to be written).
+     * One object per principal that ever sent a key is objects without end, which no tenant
+     * erasure reaches: the alarm deletes all storage once the last record expired, and nothing
+     * but a new record brings it back (a late complete or abandon finds nothing and writes nothing).
+     */
+    private schema(create: boolean): boolean {
+      if (this.migrated) return true;
+      const present =
+        this.ctx.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = '_schema'").toArray()
+          .length > 0;
+      if (present || create) {
+        migrateSqlite(this.ctx.storage, SCHEMA);
+        this.migrated = true;
+      }
+      return this.migrated;
     }
 
     private row(key: string): Row | undefined {
+      if (!this.schema(false)) return undefined;
       return this.ctx.storage.sql.exec<Row>("select * from records where key = ?", key).toArray()[0];
     }
 
@@ -83,6 +98,7 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
         };
       }
       if (row?.state === "pending" && row.lease_until > now + waitMs) return { outcome: "in_progress" };
+      this.schema(true);
       this.ctx.storage.sql.exec(
         `insert into records (key, fingerprint, state, response, lease_until, expires_at) values (?, ?, 'pending', null, ?, ?)
        on conflict(key) do update set state = 'pending', response = null, lease_until = excluded.lease_until`,
@@ -98,6 +114,8 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
     async complete(input: RpcArgs<Rpc, "complete">): Promise<RpcReply<Rpc, "complete">> {
       const { key, response, now, ttlMs } = rpcArgs(IdempotencyRpc, "complete", input);
       const stored: StoredResponse = response.secret ? { ...response, body: "" } : response;
+      // Its record expired and went with the rest (a request that outran its lease): nothing to keep.
+      if (!this.schema(false)) return this.wake(key);
       this.ctx.storage.sql.exec(
         "update records set state = 'done', response = ?, expires_at = ? where key = ?",
         JSON.stringify(stored),
@@ -110,18 +128,22 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
 
     abandon(input: RpcArgs<Rpc, "abandon">): RpcReply<Rpc, "abandon"> {
       const { key } = rpcArgs(IdempotencyRpc, "abandon", input);
+      if (!this.schema(false)) return this.wake(key);
       this.ctx.storage.sql.exec("delete from records where key = ? and state = 'pending'", key);
       this.wake(key);
     }
 
-    /** Deletes expired records; comes back for the next one to expire. */
+    /** Deletes expired records; comes back for the next one to expire, or, with none left, deletes all storage. */
     override async alarm(): Promise<void> {
+      if (!this.schema(false)) return;
       const now = platform.clock.now().getTime();
       this.ctx.storage.sql.exec("delete from records where expires_at <= ?", now);
       const next = this.ctx.storage.sql
         .exec<{ at: number | null }>("select min(expires_at) as at from records")
         .one().at;
-      if (next !== null) await this.ctx.storage.setAlarm(next);
+      if (next !== null) return this.ctx.storage.setAlarm(next);
+      this.migrated = false;
+      await this.ctx.storage.deleteAll();
     }
 
     private async ensureAlarm(at: number): Promise<void> {

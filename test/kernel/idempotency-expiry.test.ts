@@ -25,12 +25,15 @@ describe("IdempotencyStore expiry", () => {
     });
     await client.complete({ key: "k", response, now: T, ttlMs: TTL });
     const keys = () =>
-      runInDurableObject(stub, (_: IdempotencyStore, state) =>
-        state.storage.sql
+      runInDurableObject(stub, (_: IdempotencyStore, state) => {
+        const sql = state.storage.sql;
+        // With its last record gone the object deletes its table too (idempotency-forget.test.ts).
+        if (sql.exec("select 1 from sqlite_master where name = 'records'").toArray().length === 0) return [];
+        return sql
           .exec<{ key: string }>("select key from records")
           .toArray()
-          .map((r) => r.key),
-      );
+          .map((r) => r.key);
+      });
 
     // The lease's alarm, at T + 30 s: the record is done and lives an hour, so it stays.
     idempotencyClock.set(new Date(T + 30_000));
