@@ -107,6 +107,20 @@ export function metricsAggregatorObject(platform: { clock: Clock }) {
         known.set(key, into);
         changed.set(key, into);
       }
+      try {
+        this.write(id, now, changed);
+      } catch (error) {
+        // Rolled back, its id unrecorded: the points already added in memory would count twice when
+        // the isolate sends the flush again. Storage holds the series; the next call reads them.
+        this.known = null;
+        throw error;
+      }
+      return { applied: true, dropped };
+    }
+
+    /** Stores the changed series and the flush's id, in one transaction. */
+    private write(id: string, now: number, changed: ReadonlyMap<string, SeriesPoint>): void {
+      const sql = this.ctx.storage.sql;
       this.ctx.storage.transactionSync(() => {
         for (const [key, p] of changed) {
           sql.exec(
@@ -123,7 +137,6 @@ export function metricsAggregatorObject(platform: { clock: Clock }) {
         sql.exec("insert into flushes (id, at) values (?, ?)", id, now);
         sql.exec("delete from flushes where at < ?", now - FLUSH_MEMORY_MS);
       });
-      return { applied: true, dropped };
     }
 
     series(input: RpcArgs<Rpc, "series">): RpcReply<Rpc, "series"> {
