@@ -88,8 +88,11 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     this.options = options;
     this.clock = options.clock;
     this.log = createLogger("warn", { component: "actor", actor: options.name });
-    // A binding stored by a transaction that rolled back is gone: its memo must not outlive it.
-    this.tx = new CountedTransactions(ctx.storage, options.name, () => this.binding.forget());
+    // What a transaction that rolled back wrote is gone: the binding's memo and the subclass's must not outlive it.
+    this.tx = new CountedTransactions(ctx.storage, options.name, () => {
+      this.binding.forget();
+      this.onStart();
+    });
     this.events = new DeclaredEvents(options.name, options.module, options.modules);
     this.kinds = new AggregateKinds(options.name, options.modules);
     this.escalation = new EscalationCheck(this.kinds, () => this.escalationAddress());
@@ -128,8 +131,9 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
 
   /**
    * Loads what the subclass keeps in memory from storage: called before the
-   * first message or timer, and again on every restart after a backoff (so a
-   * cache that a failing handler may have left wrong is rebuilt).
+   * first message or timer, again after every transaction (or nested `transact`)
+   * that rolled back, so a cache a failing handler changed follows storage back,
+   * and on every restart after a backoff.
    */
   protected onStart(): void {}
 
