@@ -104,8 +104,9 @@ export function jobRunnerObject(platform: { clock: Clock; modules: readonly Modu
       });
     }
 
-    acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReplySent<Rpc, "acquire">> {
-      return this.receive("acquire", () => {
+    async acquire(input: RpcArgs<Rpc, "acquire">): Promise<RpcReplySent<Rpc, "acquire">> {
+      const lost: { job: string; lease: Lease }[] = [];
+      const reply = await this.receive("acquire", () => {
         const { job, fire, trigger, lease_ms } = rpcArgs(JobRunnerRpc, "acquire", input);
         const row = this.row() ?? this.create(job);
         const now = this.now();
@@ -115,11 +116,16 @@ export function jobRunnerObject(platform: { clock: Clock; modules: readonly Modu
           now,
         );
         if (!decision.granted) return { granted: false as const, reason: decision.reason, held: decision.held };
-        if (decision.expired) this.recordLost(row.name, decision.expired);
+        if (decision.expired) {
+          this.recordLost(decision.expired);
+          lost.push({ job: row.name, lease: decision.expired });
+        }
         this.save(decision.state);
         this.schedule({ kind: "expire", lease: decision.lease.id }, decision.lease.expires_at, { key: LEASE_TIMER });
         return { granted: true as const, lease: decision.lease, last_success: row.last_success };
       });
+      for (const { job, lease } of lost) this.reportLost(job, lease);
+      return reply;
     }
 
     finish(input: RpcArgs<Rpc, "finish">): Promise<RpcReplySent<Rpc, "finish">> {
@@ -173,13 +179,15 @@ export function jobRunnerObject(platform: { clock: Clock; modules: readonly Modu
 
     /** A lease's end: if it is still held, its run never reported and is recorded as lost. */
     protected override onTimer(message: Timer): void {
-      this.transact(() => {
+      const lost = this.transact(() => {
         const row = this.row();
         const held = row ? this.held(row) : null;
-        if (!row || held?.id !== message.lease || held.expires_at > this.now()) return;
-        this.recordLost(row.name, held);
+        if (!row || held?.id !== message.lease || held.expires_at > this.now()) return null;
+        this.recordLost(held);
         this.ctx.storage.sql.exec("update job set lease = null where id = 1");
+        return { job: row.name, lease: held };
       });
+      if (lost) this.reportLost(lost.job, lost.lease);
     }
 
     private row(): JobRow | null {
@@ -212,13 +220,21 @@ export function jobRunnerObject(platform: { clock: Clock; modules: readonly Modu
       return { id: run.lease_id, fire: run.fire, trigger: run.trigger, started_at: run.started_at, expires_at: 0 };
     }
 
-    private recordLost(job: string, lease: Lease): void {
+    /**
+     * Counts and logs a lost run once its write-off committed: counted in the transaction, one that
+     * rolled back counted a run storage never recorded, and its retry counted it again.
+     */
+    private reportLost(job: string, lease: Lease): void {
       isolateRecorder.inc(METRICS.jobRuns, [job, lease.trigger, "lost"]);
       this.log.error("job lease ran out before its run reported; recorded as lost", {
         job,
         lease_id: lease.id,
         fire: new Date(lease.fire).toISOString(),
       });
+    }
+
+    /** Writes a lease off as a lost run, in the caller's transaction ({@link reportLost} after it commits). */
+    private recordLost(lease: Lease): void {
       this.insertRun({
         lease_id: lease.id,
         fire: lease.fire,
