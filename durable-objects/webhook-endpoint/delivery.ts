@@ -139,7 +139,7 @@ export abstract class EndpointDelivery extends Actor<Timer> {
         );
       } catch (error) {
         if (!(error instanceof KeyMaterialDestroyed)) throw error;
-        this.transact(() => this.stop(config, "secret_unreadable"));
+        this.transact(() => this.stop(config, "secret_unreadable"))();
         return;
       }
       // The erasure may have landed while this awaited its permit or the secrets, which still open
@@ -161,11 +161,15 @@ export abstract class EndpointDelivery extends Actor<Timer> {
     } finally {
       await tenant.release({ lease: permit.lease });
     }
-    this.transact(() => this.record(config, head, outcome));
+    for (const report of this.transact(() => this.record(config, head, outcome))) report();
   }
 
-  /** Stores an attempt's outcome, moves the breaker and the streak, and schedules what follows. */
-  private record(config: EndpointConfig, head: DeliveryRow, outcome: AttemptOutcome): void {
+  /**
+   * Stores an attempt's outcome, moves the breaker and the streak, and schedules what follows;
+   * answers what to count and log once that committed (a delivery given up, the endpoint stopped).
+   */
+  private record(config: EndpointConfig, head: DeliveryRow, outcome: AttemptOutcome): (() => void)[] {
+    const reports: (() => void)[] = [];
     const policy = deliveryPolicy(this.env);
     const now = this.now();
     const delivered = outcome.kind === "delivered";
@@ -174,8 +178,10 @@ export abstract class EndpointDelivery extends Actor<Timer> {
     writeAttempt(this.ctx.storage.sql, head, outcome, step, now);
     if (step && "giveUp" in step) {
       const fields = givenUpFields(config, { ...head, attempts: head.attempts + 1 }, outcome);
-      this.logger.warn("webhook delivery given up", fields);
-      isolateRecorder.inc(METRICS.webhookGivenUp, [outcome.kind]);
+      reports.push(() => {
+        this.logger.warn("webhook delivery given up", fields);
+        isolateRecorder.inc(METRICS.webhookGivenUp, [outcome.kind]);
+      });
     }
     putBreaker(this.ctx.storage.kv, breakerRecord(this.breaker(), delivered, now, policy.breaker));
     const streak = streakAfter(this.streak(), delivered, now);
@@ -186,17 +192,22 @@ export abstract class EndpointDelivery extends Actor<Timer> {
     const current = this.config();
     const reason = current?.version === config.version ? disableReason(streak, outcome, now, policy) : null;
     if (current && reason) {
-      this.stop(current, reason);
-      return;
+      reports.push(this.stop(current, reason));
+      return reports;
     }
     const following = this.head();
     if (following) {
       this.schedule({ kind: "deliver" }, Math.max(following.next_attempt_at ?? now, now), { key: DELIVER });
     }
+    return reports;
   }
 
-  /** Stops delivering (kept locally at once) and reports it to the registry, which tells the tenant. */
-  private stop(config: EndpointConfig, reason: "failing" | "gone" | "secret_unreadable"): void {
+  /**
+   * Stops delivering (kept locally at once) and reports it to the registry, which tells the tenant.
+   * Answers the log line, said once the stop committed: said in its transaction, a stop that rolled
+   * back was logged, and its retry logged it again.
+   */
+  private stop(config: EndpointConfig, reason: "failing" | "gone" | "secret_unreadable"): () => void {
     const streak = this.streak();
     markStopped(this.ctx.storage.kv, config);
     this.cancel(DELIVER);
@@ -211,12 +222,13 @@ export abstract class EndpointDelivery extends Actor<Timer> {
       this.now(),
       { key: "report" },
     );
-    this.logger.warn("webhook endpoint disabled", {
-      tenant_id: config.tenant_id,
-      endpoint_id: config.endpoint_id,
-      reason,
-      failures: streak.failures,
-    });
+    return () =>
+      this.logger.warn("webhook endpoint disabled", {
+        tenant_id: config.tenant_id,
+        endpoint_id: config.endpoint_id,
+        reason,
+        failures: streak.failures,
+      });
   }
 
   private measure(head: DeliveryRow, outcome: AttemptOutcome, now: number): void {
