@@ -16,6 +16,7 @@ import {
   headDelivery,
   isoOrNull,
   pruneLog,
+  readDelivery,
   writeAttempt,
 } from "../../src/modules/webhooks/deliveries-table";
 import {
@@ -172,6 +173,8 @@ export abstract class EndpointDelivery extends Actor<Timer> {
     const reports: (() => void)[] = [];
     const policy = deliveryPolicy(this.env);
     const now = this.now();
+    // Purged while the attempt was in flight (its endpoint deleted): nothing of it may come back.
+    if (!readDelivery(this.ctx.storage.sql, head.id)) return reports;
     const delivered = outcome.kind === "delivered";
     const firstAttemptAt = head.first_attempt_at ?? now;
     const step = delivered ? null : nextStep({ attempts: head.attempts + 1, firstAttemptAt }, outcome, now, policy);
