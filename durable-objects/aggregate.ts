@@ -159,6 +159,9 @@ export function aggregateObject(
       try {
         const result = fresh ? this.firstWrite(store, args) : this.decide(store, args);
         if (!result.ok) return result;
+        // A first write with no event rolled back (firstWrite): nothing to project or send, and a
+        // drain would fail on the missing outbox, then store its retry (an alarm, a counter).
+        if (fresh && result.events.length === 0) return { ok: true, version: 0, state: result.state, events: 0 };
         // Committed: project inline and send the new outbox rows now; the alarm retries if the queue refuses.
         const after = { stream: streamKey(args.stream), version: result.version, state: result.state };
         this.ctx.waitUntil(this.inline.push(result.events, after, this.ctx.id.toString()));
