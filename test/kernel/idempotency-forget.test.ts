@@ -60,6 +60,9 @@ describe("an IdempotencyStore whose records all expired", () => {
     const stub = env.IDEMPOTENCY.getByName(scope);
     const client = idempotencyOf(env, scope);
     await client.abandon({ key: "gone" });
+    await client.complete({ key: "gone", response, now: T, ttlMs: TTL });
     expect(await tablesOf(stub)).toEqual([]);
+    // No alarm either: one set for a record that is not there would only wake an empty object.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });
