@@ -26,6 +26,16 @@ function failTheStop(endpoint: DurableObjectStub) {
   });
 }
 
+/**
+ * The lines with `msg` about `tenantId`'s objects, and a description of every such line for a
+ * failure's message. The suite's files share one runtime, so another file's endpoint whose timer
+ * comes due meanwhile may say the same things of its own tenant.
+ */
+function said(lines: Record<string, unknown>[], msg: string, tenantId: string) {
+  const all = lines.filter((l) => l.msg === msg);
+  return [all.filter((l) => l.tenant_id === tenantId), JSON.stringify(all)] as const;
+}
+
 /** Every warning and error line, parsed. */
 function loggedLines(): Record<string, unknown>[] {
   const lines: Record<string, unknown>[] = [];
@@ -64,8 +74,8 @@ describe("an endpoint actor's give-up or stop whose transaction rolls back", () 
       },
       { timeout: 10_000, interval: 50 },
     );
-    expect(lines.filter((l) => l.msg === "actor handler failed")).toHaveLength(1);
-    expect(lines.filter((l) => l.msg === "webhook endpoint disabled")).toHaveLength(1);
+    expect(...said(lines, "actor handler failed", t.id)).toHaveLength(1);
+    expect(...said(lines, "webhook endpoint disabled", t.id)).toHaveLength(1);
   });
 
   it("counts and logs a delivery given up once, when its retry keeps it", async () => {
@@ -99,8 +109,8 @@ describe("an endpoint actor's give-up or stop whose transaction rolls back", () 
     } finally {
       globalThis.fetch = original;
     }
-    expect(lines.filter((l) => l.msg === "actor handler failed")).toHaveLength(1);
-    expect(lines.filter((l) => l.msg === "webhook delivery given up")).toHaveLength(1);
-    expect(lines.filter((l) => l.msg === "webhook endpoint disabled")).toHaveLength(1);
+    expect(...said(lines, "actor handler failed", t.id)).toHaveLength(1);
+    expect(...said(lines, "webhook delivery given up", t.id)).toHaveLength(1);
+    expect(...said(lines, "webhook endpoint disabled", t.id)).toHaveLength(1);
   });
 });
