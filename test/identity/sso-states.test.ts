@@ -23,6 +23,7 @@ import {
   sealState,
 } from "../../src/modules/identity/sso/state";
 import { keyedEnvelope } from "../helpers";
+import { newTenant } from "./helpers";
 import { ssoKit } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
@@ -54,31 +55,34 @@ const pending = (): PendingSignIn => ({
 describe("a sign-in under way, sealed into its state", () => {
   it("opens only for its tenant and provider, unaltered, unexpired, with its app redirect still allowed", async () => {
     const provider = await providerTag("https://login.example.com", "plinth");
-    const state = await sealState(sealerFor(envelope(), "tenant-a"), provider, pending());
+    // Tenants the registry holds: the envelope seals for no other (kernel/crypto/registered-seeds.ts).
+    const [a, b] = [(await newTenant("ssa")).id, (await newTenant("ssb")).id];
+    const state = await sealState(sealerFor(envelope(), a), provider, pending());
     expect(state.length).toBeLessThanOrEqual(MAX_STATE_LENGTH);
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
-    expect(await openState(sealerFor(envelope(), "tenant-a"), state, expect_)).toEqual(pending());
+    expect(await openState(sealerFor(envelope(), a), state, expect_)).toEqual(pending());
 
     // Another tenant's callback, an altered state, a forged one: none opens.
-    expect(await openState(sealerFor(envelope(), "tenant-b"), state, expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), b), state, expect_)).toBeNull();
     // The character before the last, always changed (the last may carry only padding bits).
     const altered = `${state.slice(0, -2)}${state.at(-2) === "A" ? "B" : "A"}${state.slice(-1)}`;
     expect(altered).not.toBe(state);
-    expect(await openState(sealerFor(envelope(), "tenant-a"), altered, expect_)).toBeNull();
-    expect(await openState(sealerFor(envelope(), "tenant-a"), "forged-state", expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), a), altered, expect_)).toBeNull();
+    expect(await openState(sealerFor(envelope(), a), "forged-state", expect_)).toBeNull();
     // The provider replaced (issuer or client), the app redirect removed since, or expired: refused.
     const other = await providerTag("https://login.example.com", "another-client");
-    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, provider: other })).toBeNull();
-    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, appRedirects: [] })).toBeNull();
-    expect(await openState(sealerFor(envelope(), "tenant-a"), state, { ...expect_, now: isoIn(600_000) })).toBeNull();
+    expect(await openState(sealerFor(envelope(), a), state, { ...expect_, provider: other })).toBeNull();
+    expect(await openState(sealerFor(envelope(), a), state, { ...expect_, appRedirects: [] })).toBeNull();
+    expect(await openState(sealerFor(envelope(), a), state, { ...expect_, now: isoIn(600_000) })).toBeNull();
   });
 
   it("a tenant whose key material is gone refuses the state; a directory that does not answer is an outage, not a bad state", async () => {
     const provider = await providerTag("https://login.example.com", "plinth");
-    const state = await sealState(sealerFor(envelope(), "tenant-c"), provider, pending());
+    const c = (await newTenant("ssc")).id;
+    const state = await sealState(sealerFor(envelope(), c), provider, pending());
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [APP] };
     const shredded = new Envelope(wasmAead, parseMasterKeys(KEYS), { seed: async () => null }, IDENTITY_KINDS);
-    expect(await openState(sealerFor(shredded, "tenant-c"), state, expect_)).toBeNull();
+    expect(await openState(sealerFor(shredded, c), state, expect_)).toBeNull();
     const down = new Envelope(
       wasmAead,
       parseMasterKeys(KEYS),
@@ -89,20 +93,19 @@ describe("a sign-in under way, sealed into its state", () => {
       },
       IDENTITY_KINDS,
     );
-    await expect(openState(sealerFor(down, "tenant-c"), state, expect_)).rejects.toThrow(
-      "the directory did not answer",
-    );
+    await expect(openState(sealerFor(down, c), state, expect_)).rejects.toThrow("the directory did not answer");
   });
 
   it("a state sealed before sign-ins were bound to browsers (no binding field) does not open", async () => {
     // Else a start by navigation sealed by the earlier code would complete in any browser (login CSRF).
     const provider = await providerTag("https://login.example.com", "plinth");
     const unbound = { s: "s".repeat(43), e: isoIn(600_000), p: provider, r: null, u: null, h: null, f: false };
-    const state = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify(unbound));
+    const d = (await newTenant("ssd")).id;
+    const state = await envelope().encrypt(d, SSO_STATE_FIELD, JSON.stringify(unbound));
     const expect_ = { provider, now: p.clock.now().toISOString(), appRedirects: [] };
-    expect(await openState(sealerFor(envelope(), "tenant-d"), state, expect_)).toBeNull();
-    const bound = await envelope().encrypt("tenant-d", SSO_STATE_FIELD, JSON.stringify({ ...unbound, b: null }));
-    expect(await openState(sealerFor(envelope(), "tenant-d"), bound, expect_)).toMatchObject({ browser: null });
+    expect(await openState(sealerFor(envelope(), d), state, expect_)).toBeNull();
+    const bound = await envelope().encrypt(d, SSO_STATE_FIELD, JSON.stringify({ ...unbound, b: null }));
+    expect(await openState(sealerFor(envelope(), d), bound, expect_)).toMatchObject({ browser: null });
   });
 
   it("carries one secret: the PKCE verifier, from which the nonce is derived", async () => {

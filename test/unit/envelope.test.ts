@@ -13,6 +13,7 @@ import { tenantEnvelopeOf } from "../../src/kernel/crypto/tenant-envelope";
 import { base64UrlEncode } from "../../src/kernel/crypto/tokens";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
 import { sealingRuntime } from "../helpers";
+import { newTenant } from "../identity/helpers";
 
 /** The fields these tests seal, each a kind of its own. */
 const KINDS = new SealedKinds(["webhook.secret", "token", "x\u0000y"]);
@@ -111,7 +112,8 @@ describe("envelope encryption", () => {
   });
 
   it("crypto-shreds through the tenant directory: destroyed key material makes ciphertexts unreadable", async () => {
-    const tenantId = `shred-${Date.now()}`;
+    // A tenant the registry holds: the envelope seals for no other (kernel/crypto/registered-seeds.ts).
+    const tenantId = (await newTenant("shred")).id;
     // Through the kernel's port, as a module that declared `test.email` seals (test/helpers.ts).
     const envelope = tenantEnvelopeOf({
       ...sealingRuntime("test.email"),

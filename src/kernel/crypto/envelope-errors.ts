@@ -33,3 +33,17 @@ export class MissingKeyVersion extends ConfigError {
 export class KeyMaterialDestroyed extends Error {
   override name = "KeyMaterialDestroyed";
 }
+
+/**
+ * Thrown when a value is sealed or opened, outside a request, for a tenant id the tenant
+ * registry never held (a typo, a made-up or stale id in a module's job or subscriber): a
+ * caller's bug. Thrown before the seed source is asked, so no tenant directory is opened for
+ * the id (its schema would be storage that no erasure removes). A deleted tenant's id is not
+ * this: its values answer `KeyMaterialDestroyed`, as they do once the erasure shredded them.
+ */
+export class UnregisteredTenant extends Error {
+  override name = "UnregisteredTenant";
+  constructor(readonly tenantId: string) {
+    super(`no tenant has the id ${JSON.stringify(tenantId)}: nothing is sealed or opened for it`);
+  }
+}

@@ -84,7 +84,7 @@ export interface TenantSeeds {
   seed(tenantId: string, create: boolean): Promise<Uint8Array | null>;
 }
 
-export { KeyMaterialDestroyed, MissingKeyVersion } from "./envelope-errors";
+export { KeyMaterialDestroyed, MissingKeyVersion, UnregisteredTenant } from "./envelope-errors";
 
 const FORMAT = /^v([1-9]\d{0,6})\.([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22,})$/;
 const encoder = new TextEncoder();

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { tenantOf } from "../auth/guards";
+import { tenantRegistry } from "../auth/tenant-registry";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
@@ -8,6 +9,7 @@ import { providerOf } from "../modules/providers";
 import type { ModuleDef } from "../modules/types";
 import { wasmAead } from "./aead";
 import { Envelope, parseMasterKeys, type TenantSeeds } from "./envelope";
+import { registeredSeeds } from "./registered-seeds";
 import { declaredSealedKinds, type SealedKinds } from "./sealed-kinds";
 
 /**
@@ -54,15 +56,13 @@ export const tenantSeedSource = (modules: readonly ModuleDef[]): TenantSeedSourc
   providerOf(modules, "tenant_seeds");
 
 function envelopeFrom(
-  env: Env,
   keys: string | undefined,
-  clock: Clock,
-  seeds: TenantSeedSource | undefined,
+  seeds: (() => TenantSeeds) | undefined,
   kinds: SealedKinds,
 ): Envelope {
   if (!keys) throw new TenantEnvelopeUnavailable("encryption_keys_missing");
   if (!seeds) throw new TenantEnvelopeUnavailable("no_seed_source");
-  return new Envelope(wasmAead, parseMasterKeys(keys), seeds(env, clock), kinds);
+  return new Envelope(wasmAead, parseMasterKeys(keys), seeds(), kinds);
 }
 
 /**
@@ -72,6 +72,9 @@ function envelopeFrom(
  * `TenantEnvelopeUnavailable` without ENCRYPTION_KEYS or a seed source; a malformed
  * ENCRYPTION_KEYS throws a message that never holds key material. It seals only the kinds
  * `runtime.modules` declare (`ModuleDef.sealed`): another throws `UndeclaredSealedKind`.
+ * It seals and opens only for tenants the registry holds (registered-seeds.ts): an id it never
+ * held throws `UnregisteredTenant` before any tenant directory is opened; a deleted tenant's
+ * (being erased, or erased) throws `KeyMaterialDestroyed`.
  *
  * @example
  * // The field names the record too (docs/modules.md), so a ciphertext copied to another comment does not open.
@@ -79,7 +82,9 @@ function envelopeFrom(
  */
 export function tenantEnvelopeOf(runtime: EnvelopeRuntime): Envelope {
   const { env, config, clock, modules } = runtime;
-  return envelopeFrom(env, config.encryptionKeys, clock, tenantSeedSource(modules), declaredSealedKinds(modules));
+  const source = tenantSeedSource(modules);
+  const seeds = source && (() => registeredSeeds(env, source(env, clock), tenantRegistry(modules)));
+  return envelopeFrom(config.encryptionKeys, seeds, declaredSealedKinds(modules));
 }
 
 /**
@@ -126,5 +131,8 @@ export function tenantEnvelopeOfRequest(
   const tenantId = tenantOf(c).id;
   const keys = c.get("config").encryptionKeys;
   if (!keys) throw new AppError("unavailable", { detail: unavailable });
-  return sealerFor(envelopeFrom(c.env, keys, c.get("clock"), c.get("tenantSeeds"), c.get("sealedKinds")), tenantId);
+  // No registry read here: the request's tenant was resolved live (tenantOf) before any route ran.
+  const source = c.get("tenantSeeds");
+  const seeds = source && (() => source(c.env, c.get("clock")));
+  return sealerFor(envelopeFrom(keys, seeds, c.get("sealedKinds")), tenantId);
 }
