@@ -32,6 +32,7 @@ import { manifest } from "../src/modules/webhooks/manifest";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
+import { markUnreached, mayHoldAnything, reach } from "../src/modules/webhooks/unreached";
 
 type Rpc = typeof RegistryRpc;
 
@@ -87,6 +88,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           return { ok: false as const, error: "limit_reached" as const, limit: MAX_ENDPOINTS };
         const secrets = [{ sealed: endpoint.sealed_secret, expires_at: null }];
         insertEndpoint(this.ctx.storage.sql, endpoint, secrets, ctx.now);
+        markUnreached(this.ctx.storage.kv, endpoint.id);
         this.record(ctx, tenantId, endpoint.id, {
           type: "webhooks.endpoint.created",
           data: { endpoint_id: endpoint.id, host: hostOf(endpoint.url), events: endpoint.events },
@@ -191,7 +193,8 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         this.endpoints = null;
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
         this.cancel(`push:${id}`);
-        this.schedule({ kind: "purge", id }, this.now(), { key: `${PURGE}${id}` });
+        if (mayHoldAnything(this.ctx.storage.kv, id))
+          this.schedule({ kind: "purge", id }, this.now(), { key: `${PURGE}${id}` });
         return { ok: true as const, version: current.view.version + 1 };
       });
     }
@@ -206,6 +209,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       if (!endpoint) return { ok: false, error: "not_found" };
       // Queued at a disabled endpoint it would wait, unsent, until someone enabled it: say so instead.
       if (!endpoint.view.enabled) return { ok: false, error: "disabled" };
+      reach(this.ctx.storage.kv, id);
       await endpointActor(this.env, tenantId, id).enqueue({
         config: configOf(tenantId, endpoint, this.now()),
         messages: [testMessage(tenantId, message_id, ctx)],
@@ -226,6 +230,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const tenantId = this.bindTenant(first);
       const { byEndpoint, heldBack } = fanOut(tenantId, events, this.checked(), reading.rules);
       // Each endpoint's messages in one call; a failure retries the whole batch, which the endpoints dedupe by id.
+      for (const { endpoint } of byEndpoint.values()) reach(this.ctx.storage.kv, endpoint.view.id);
       await Promise.all(
         [...byEndpoint.values()].map(({ endpoint, messages }) =>
           endpointActor(this.env, tenantId, endpoint.view.id).enqueue({
@@ -322,6 +327,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const endpoint = this.all().get(message.id);
       // Being erased: a push would hand an erased (or about to be) actor the sealed secret again.
       if (!endpoint || this.closed()) return;
+      reach(this.ctx.storage.kv, message.id);
       await endpointActor(this.env, tenantId, message.id).configure({
         config: configOf(tenantId, endpoint, this.now()),
       });
