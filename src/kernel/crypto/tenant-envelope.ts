@@ -55,11 +55,7 @@ export class TenantEnvelopeUnavailable extends Error {
 export const tenantSeedSource = (modules: readonly ModuleDef[]): TenantSeedSource | undefined =>
   providerOf(modules, "tenant_seeds");
 
-function envelopeFrom(
-  keys: string | undefined,
-  seeds: (() => TenantSeeds) | undefined,
-  kinds: SealedKinds,
-): Envelope {
+function envelopeFrom(keys: string | undefined, seeds: (() => TenantSeeds) | undefined, kinds: SealedKinds): Envelope {
   if (!keys) throw new TenantEnvelopeUnavailable("encryption_keys_missing");
   if (!seeds) throw new TenantEnvelopeUnavailable("no_seed_source");
   return new Envelope(wasmAead, parseMasterKeys(keys), seeds(), kinds);
