@@ -1,10 +1,10 @@
 // A JobRunner writes off a lease that ran out unreported as a lost run, and counts and logs it.
 // It counted and logged inside the write-off's transaction: one that rolled back (a full disk) had
 // counted a lost run storage never recorded, and its retry, which recorded it, counted it again.
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { jobRunner } from "../../src/kernel/jobs/contract";
+import { failNextTransaction } from "../storage-faults";
 
 const LOST = "job lease ran out before its run reported; recorded as lost";
 
@@ -21,16 +21,7 @@ describe("a JobRunner write-off whose transaction rolls back", () => {
     const first = await runner.acquire({ job, fire: 1_000_000, trigger: "cron", lease_ms: 200 });
     expect(first.granted).toBe(true);
     // The lease timer's transaction, the next one, fails as a full disk would, after its writes.
-    await runInDurableObject(env.JOB_RUNNER.getByName(job), (_, state) => {
-      const real = state.storage.transactionSync.bind(state.storage);
-      state.storage.transactionSync = <T>(fn: () => T): T => {
-        state.storage.transactionSync = real;
-        return real(() => {
-          fn();
-          throw new Error("SQLITE_FULL: database or disk is full");
-        });
-      };
-    });
+    await failNextTransaction(env.JOB_RUNNER.getByName(job));
     // The timer fires when the lease ends, fails, and is retried a second or so later.
     await vi.waitFor(
       async () => expect((await runner.status({ limit: 10 })).runs).toMatchObject([{ outcome: "lost" }]),

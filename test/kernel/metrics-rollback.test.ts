@@ -2,11 +2,11 @@
 // back (a full disk) left its points added to the memory but its id unrecorded, so the isolate's
 // retry under the same id was added again: GET /metrics counted the flush twice until the object
 // was evicted, when the counter fell back to what storage held.
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../src/kernel/metrics/catalog";
 import { rejection } from "../actors/rejection";
+import { failNextTransaction } from "../storage-faults";
 
 const point = (value: number) => ({ name: METRICS.rateLimitDecisions.name, labels: ["login", "allowed"], value });
 
@@ -15,16 +15,7 @@ describe("a MetricsAggregator flush whose transaction rolls back", () => {
     const shard = env.METRICS.getByName(`rollback-${crypto.randomUUID()}`);
     await shard.add({ id: "isolate-a-1", now: 0, series: [point(2)] });
     // The next transaction fails as a full disk would, after its writes: they roll back.
-    await runInDurableObject(shard, (_object, state) => {
-      const real = state.storage.transactionSync.bind(state.storage);
-      state.storage.transactionSync = <T>(fn: () => T): T => {
-        state.storage.transactionSync = real;
-        return real(() => {
-          fn();
-          throw new Error("SQLITE_FULL: database or disk is full");
-        });
-      };
-    });
+    await failNextTransaction(shard);
     expect((await rejection(shard.add({ id: "isolate-a-2", now: 0, series: [point(3)] }))).message).toMatch(
       /SQLITE_FULL/,
     );

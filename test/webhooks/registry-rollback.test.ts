@@ -3,10 +3,10 @@
 // then rolled back (a full disk) kept the re-read in memory: the endpoint was read back as changed,
 // under a version storage never held, until the object was evicted (or failed often enough to be
 // restarted), and events were routed by the change that did not happen.
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, newTenant } from "../identity/helpers";
+import { failNextTransaction } from "../storage-faults";
 
 describe("a webhook endpoint change whose transaction rolls back", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -21,16 +21,7 @@ describe("a webhook endpoint change whose transaction rolls back", () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = String(created.body.id);
     // The registry's next transaction fails as a full disk would, after its writes: they roll back.
-    await runInDurableObject(env.WEBHOOK_REGISTRY.getByName(t.id), (_, state) => {
-      const real = state.storage.transactionSync.bind(state.storage);
-      state.storage.transactionSync = <T>(fn: () => T): T => {
-        state.storage.transactionSync = real;
-        return real(() => {
-          fn();
-          throw new Error("SQLITE_FULL: database or disk is full");
-        });
-      };
-    });
+    await failNextTransaction(env.WEBHOOK_REGISTRY.getByName(t.id));
     const patched = await call(`/api/v1/admin/webhooks/${id}`, {
       method: "PATCH",
       token: t.adminKey,
