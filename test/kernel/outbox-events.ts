@@ -26,7 +26,7 @@ export const seededEvent = (
  * Polls `check` every 10 ms until it holds; throws naming `what` after `ms` (10 s), so a relay
  * that never sends fails here, not at a later assertion with an unrelated message.
  */
-export async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   for (let waited = 0; !(await check()); waited += 10) {
     if (waited >= ms) throw new Error(`${what}: not reached in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));

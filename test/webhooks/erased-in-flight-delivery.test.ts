@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WebhookEndpoint } from "../../src/index";
 import { registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant } from "../identity/helpers";
+import { until } from "../kernel/outbox-events";
 import { infoLines } from "../log-lines";
 import { recordingReceiver } from "./receiver";
 
@@ -17,14 +18,6 @@ afterEach(() => {
 });
 
 type Stub = Pick<ReturnType<typeof registry>, "acquire" | "release" | "disabled">;
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what}: not reached in 10 s`);
-}
 
 describe("webhooks: a delivery in flight when its tenant is erased", () => {
   it("the recorder sees a live tenant's delivery (so its empty list below means nothing was sent)", async () => {
@@ -42,7 +35,7 @@ describe("webhooks: a delivery in flight when its tenant is erased", () => {
         token: t.adminKey,
       });
       expect(sent.status, JSON.stringify(sent.body)).toBe(202);
-      await until(() => receiver.received.length > 0, "the live tenant's delivery recorded");
+      await until("the live tenant's delivery recorded", () => receiver.received.length > 0);
       expect(receiver.received).toHaveLength(1);
     } finally {
       receiver.restore();
@@ -99,11 +92,10 @@ describe("webhooks: a delivery in flight when its tenant is erased", () => {
         const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
         expect(sent.status, JSON.stringify(sent.body)).toBe(202);
         messageId = String(sent.body.message_id);
-        await until(() => erasedMidway && released, "the delivery's permit released");
+        await until("the delivery's permit released", () => erasedMidway && released);
         // The alarm ends after the release: wait for it to have nothing left to run.
-        await until(
-          () => runInDurableObject(stub, async (_, state) => (await state.storage.getAlarm()) === null),
-          "the endpoint's alarm cleared",
+        await until("the endpoint's alarm cleared", () =>
+          runInDurableObject(stub, async (_, state) => (await state.storage.getAlarm()) === null),
         );
       });
       expect(lines).toEqual([

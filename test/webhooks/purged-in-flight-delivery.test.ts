@@ -9,20 +9,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WebhookEndpoint } from "../../src/index";
 import { endpointActor, registry } from "../../src/modules/webhooks/contract";
 import { call, newTenant } from "../identity/helpers";
+import { until } from "../kernel/outbox-events";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 type Stub = Pick<ReturnType<typeof registry>, "acquire" | "release" | "disabled">;
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what}: not reached in 10 s`);
-}
 
 describe("webhooks: a delivery in flight when its endpoint actor is purged", () => {
   it("leaves no log row, breaker or streak in the emptied actor", async () => {
@@ -72,11 +65,11 @@ describe("webhooks: a delivery in flight when its endpoint actor is purged", () 
     try {
       const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
       expect(sent.status, JSON.stringify(sent.body)).toBe(202);
-      await until(() => reached, "the attempt at the receiver");
+      await until("the attempt at the receiver", () => reached);
       // As the registry's purge timer does once the endpoint is deleted.
       await endpointActor(env, t.id, endpointId).purge({});
       answer();
-      await until(() => released, "the attempt's permit released");
+      await until("the attempt's permit released", () => released);
     } finally {
       globalThis.fetch = original;
     }
