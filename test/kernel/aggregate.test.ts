@@ -33,6 +33,18 @@ const evict = (stub: DurableObjectStub<Aggregate>) =>
   });
 
 describe("Aggregate durable object", () => {
+  it("takes a first write on an object whose first command was refused and rolled back", async () => {
+    // The refused first command's schema went with its rollback: the object must know it is gone,
+    // or the next command skips the migration and meets no tables (a 500 for a valid create).
+    const { post, id, run } = freshPost();
+    const refused = await post.handle({ command: { type: "update", title: "x" }, ctx, requestId: null });
+    expect(refused.ok).toBe(false);
+    expect(await run({ type: "create", id, title: "v1", content: "", author_id: actor.id })).toMatchObject({
+      version: 1,
+    });
+    expect(await run({ type: "update", title: "v2" })).toMatchObject({ version: 2 });
+  });
+
   it("refuses a write authorized at another version with 412, and takes it at that version", async () => {
     // The command bus authorizes on the state it read; a stream created between that read and
     // the write (an If-Match that did not match version 0 passes on) took a write decided on nothing.
