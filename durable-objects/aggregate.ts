@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { WrongTenant, wipeStorage } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
-import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { LazySchema } from "../src/kernel/durable/sqlite-schema";
 import { isErased, markErased, TenantErased } from "../src/kernel/durable/tombstone";
 import { AggregateRpc } from "../src/kernel/events/aggregate-rpc";
 import { AGGREGATE_SCHEMA, AggregateStore, type StreamInfo, streamKey } from "../src/kernel/events/aggregate-store";
@@ -71,7 +71,8 @@ export function aggregateObject(
 
     private store: AggregateStore<{ type: string }, NewEvent, unknown> | null = null;
     private key: string | null = null;
-    private migrated = false;
+    /** Made by the first write only: reading an aggregate never written (a probe for a random id) leaves no storage. */
+    private readonly schema: LazySchema;
     /** The stream row is written (once per object lifetime is enough: it never changes). */
     private pinned = false;
     private readonly relay: OutboxRelay;
@@ -79,6 +80,7 @@ export function aggregateObject(
 
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
+      this.schema = new LazySchema(ctx.storage, AGGREGATE_SCHEMA);
       this.relay = new OutboxRelay(ctx.storage, { object: "Aggregate", clock: platform.clock, paceMs: RELAY_PACE_MS });
       inline ??= new InlineProjector(platform, env, { paceMs: INLINE_PACE_MS });
       this.inline = inline;
@@ -86,29 +88,13 @@ export function aggregateObject(
 
     /** Retries the outbox drain (with backoff) and is the safety net after a crash mid-drain. */
     override async alarm(): Promise<void> {
-      if (this.exists(false)) await this.relay.onAlarm(this.env.EVENTS);
+      if (this.schema.present(false)) await this.relay.onAlarm(this.env.EVENTS);
       this.flushMetrics();
     }
 
     /** This isolate's metrics (the relay's and the inline pass's among them) leave at most about once a second. */
     private flushMetrics(): void {
       isolateMetrics().maybeFlush(this.env, platform.clock, (p) => this.ctx.waitUntil(p));
-    }
-
-    /**
-     * Creates the schema on the first write only: reading an aggregate that was
-     * never written (a probe for a random id) leaves no storage behind.
-     */
-    private exists(create: boolean): boolean {
-      if (this.migrated) return true;
-      const present =
-        this.ctx.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = '_schema'").toArray()
-          .length > 0;
-      if (present || create) {
-        migrateSqlite(this.ctx.storage, AGGREGATE_SCHEMA);
-        this.migrated = true;
-      }
-      return this.migrated;
     }
 
     private registered(type: string) {
@@ -122,7 +108,7 @@ export function aggregateObject(
       if (this.store && this.key === key) return this.store;
       const pinned =
         this.key ??
-        (this.exists(false)
+        (this.schema.present(false)
           ? (this.ctx.storage.sql.exec<{ key: string }>("select key from stream").toArray()[0]?.key ?? null)
           : null);
       if (pinned !== null && pinned !== key) throw new Error(`this aggregate object serves ${pinned}, not ${key}`);
@@ -138,12 +124,13 @@ export function aggregateObject(
     async eraseAll(input: RpcArgs<Rpc, "eraseAll">): Promise<RpcReply<Rpc, "eraseAll">> {
       const { tenant_id } = rpcArgs(AggregateRpc, "eraseAll", input);
       const sql = this.ctx.storage.sql;
-      const own = this.exists(false)
+      const own = this.schema.present(false)
         ? (sql.exec<{ key: string }>("select key from stream").toArray()[0]?.key ?? null)
         : null;
       if (own !== null && !own.startsWith(`${tenant_id}/`)) throw new WrongTenant("Aggregate");
       await wipeStorage(this.ctx.storage, () => {
-        [this.store, this.key, this.migrated, this.pinned] = [null, null, false, false];
+        [this.store, this.key, this.pinned] = [null, null, false];
+        this.schema.forget();
         markErased(this.ctx.storage.kv);
       });
       return { erased: true };
@@ -155,7 +142,7 @@ export function aggregateObject(
       // A command still in flight when the tenant's erasure came would start the stream again.
       if (isErased(this.ctx.storage.kv)) throw new TenantErased("Aggregate");
       const store = this.storeFor(args.stream);
-      const fresh = !this.exists(false);
+      const fresh = !this.schema.present(false);
       try {
         const result = fresh ? this.firstWrite(store, args) : this.decide(store, args);
         if (!result.ok) return result;
@@ -178,7 +165,7 @@ export function aggregateObject(
     /** Pins the object to its stream: written once per object lifetime (it never changes). */
     private pin(): void {
       if (this.pinned) return;
-      this.exists(true);
+      this.schema.present(true);
       this.ctx.storage.sql.exec("insert or ignore into stream (id, key) values (1, ?)", this.key);
       this.pinned = true;
     }
@@ -211,7 +198,8 @@ export function aggregateObject(
         });
       } catch (error) {
         // Rolled back: the object is as it was, with no schema and no stream row.
-        [this.migrated, this.pinned] = [false, false];
+        this.schema.forget();
+        this.pinned = false;
         store.reset();
         if (!(error instanceof NothingWritten)) throw error;
       }
@@ -223,7 +211,7 @@ export function aggregateObject(
     state(input: RpcArgs<Rpc, "state">): RpcReply<Rpc, "state"> {
       const { stream } = rpcArgs(AggregateRpc, "state", input);
       const store = this.storeFor(stream);
-      if (!this.exists(false)) return { version: 0, state: this.registered(stream.type).decider.initialState };
+      if (!this.schema.present(false)) return { version: 0, state: this.registered(stream.type).decider.initialState };
       return store.current();
     }
 
@@ -234,7 +222,7 @@ export function aggregateObject(
       // event (kernel/events/consume.ts) instead of retrying a gap the writer can never fill.
       if (isErased(this.ctx.storage.kv)) throw new TenantErased("Aggregate");
       const store = this.storeFor(stream);
-      return this.exists(false) ? store.read(fromVersion, limit) : [];
+      return this.schema.present(false) ? store.read(fromVersion, limit) : [];
     }
   };
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Clock } from "../src/kernel/clock";
 import { storedJson } from "../src/kernel/db/stored-json";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
-import { migrateSqlite } from "../src/kernel/durable/sqlite-schema";
+import { LazySchema } from "../src/kernel/durable/sqlite-schema";
 import { PingRpc, PONG } from "../src/kernel/health/contract";
 import { IdempotencyRpc, type StoredResponse, StoredResponseSchema } from "../src/kernel/idempotency/contract";
 import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
@@ -52,29 +52,16 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
     /** Repeats waiting for a first request in this object, by key. */
     private readonly waiting = new Map<string, (() => void)[]>();
 
-    /** The schema is in place (found or migrated in this object's lifetime). */
-    private migrated = false;
-
     /**
-     * Whether the schema is there, creating it when `create` (a record is about to be written).
-     * One object per principal that ever sent a key is objects without end, which no tenant
-     * erasure reaches: the alarm deletes all storage once the last record expired, and nothing
-     * but a new record brings it back (a late complete or abandon finds nothing and writes nothing).
+     * Made by the first record only. One object per principal that ever sent a key is objects
+     * without end, which no tenant erasure reaches: the alarm deletes all storage once the last
+     * record expired, and nothing but a new record brings it back (a late complete or abandon
+     * finds nothing and writes nothing).
      */
-    private schema(create: boolean): boolean {
-      if (this.migrated) return true;
-      const present =
-        this.ctx.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = '_schema'").toArray()
-          .length > 0;
-      if (present || create) {
-        migrateSqlite(this.ctx.storage, SCHEMA);
-        this.migrated = true;
-      }
-      return this.migrated;
-    }
+    private readonly records = new LazySchema(this.ctx.storage, SCHEMA);
 
     private row(key: string): Row | undefined {
-      if (!this.schema(false)) return undefined;
+      if (!this.records.present(false)) return undefined;
       return this.ctx.storage.sql.exec<Row>("select * from records where key = ?", key).toArray()[0];
     }
 
@@ -98,7 +85,7 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
         };
       }
       if (row?.state === "pending" && row.lease_until > now + waitMs) return { outcome: "in_progress" };
-      this.schema(true);
+      this.records.present(true);
       this.ctx.storage.sql.exec(
         `insert into records (key, fingerprint, state, response, lease_until, expires_at) values (?, ?, 'pending', null, ?, ?)
        on conflict(key) do update set state = 'pending', response = null, lease_until = excluded.lease_until`,
@@ -115,7 +102,7 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
       const { key, response, now, ttlMs } = rpcArgs(IdempotencyRpc, "complete", input);
       const stored: StoredResponse = response.secret ? { ...response, body: "" } : response;
       // Its record expired and went with the rest (a request that outran its lease): nothing to keep.
-      if (!this.schema(false)) return this.wake(key);
+      if (!this.records.present(false)) return this.wake(key);
       this.ctx.storage.sql.exec(
         "update records set state = 'done', response = ?, expires_at = ? where key = ?",
         JSON.stringify(stored),
@@ -128,21 +115,21 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
 
     abandon(input: RpcArgs<Rpc, "abandon">): RpcReply<Rpc, "abandon"> {
       const { key } = rpcArgs(IdempotencyRpc, "abandon", input);
-      if (!this.schema(false)) return this.wake(key);
+      if (!this.records.present(false)) return this.wake(key);
       this.ctx.storage.sql.exec("delete from records where key = ? and state = 'pending'", key);
       this.wake(key);
     }
 
     /** Deletes expired records; comes back for the next one to expire, or, with none left, deletes all storage. */
     override async alarm(): Promise<void> {
-      if (!this.schema(false)) return;
+      if (!this.records.present(false)) return;
       const now = platform.clock.now().getTime();
       this.ctx.storage.sql.exec("delete from records where expires_at <= ?", now);
       const next = this.ctx.storage.sql
         .exec<{ at: number | null }>("select min(expires_at) as at from records")
         .one().at;
       if (next !== null) return this.ctx.storage.setAlarm(next);
-      this.migrated = false;
+      this.records.forget();
       await this.ctx.storage.deleteAll();
     }
 

@@ -30,3 +30,37 @@ export function migrateSqlite(storage: DurableObjectStorage, versions: readonly 
   }
   return current;
 }
+
+/**
+ * A schema made by an object's first write, not its constructor: an object a read, a refused
+ * command or a late call reaches for a name nobody wrote (a made-up post id, a principal whose
+ * records all expired) then keeps no storage, which no erasure would reach. `present(false)`
+ * answers whether it is there (reads find nothing without it); `present(true)` makes it. Call
+ * `forget()` when storage went back without it (a rolled-back first write, `deleteAll()`).
+ */
+export class LazySchema {
+  private made = false;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly versions: readonly string[][],
+  ) {}
+
+  /** Whether the schema is there, migrating it first when `create` (a write is about to happen). */
+  present(create: boolean): boolean {
+    if (this.made) return true;
+    const found =
+      this.storage.sql.exec("select 1 from sqlite_master where type = 'table' and name = '_schema'").toArray().length >
+      0;
+    if (found || create) {
+      migrateSqlite(this.storage, this.versions);
+      this.made = true;
+    }
+    return this.made;
+  }
+
+  /** Storage no longer holds the schema (a rollback or `deleteAll()` took it): look again next time. */
+  forget(): void {
+    this.made = false;
+  }
+}
