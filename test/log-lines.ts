@@ -22,3 +22,16 @@ export async function infoLines(msg: string, run: () => Promise<void>): Promise<
     })
     .filter((l) => l.msg === msg);
 }
+
+/**
+ * Every warning and error line logged from now on, parsed, as the test goes (both stay silenced
+ * until `vi.restoreAllMocks()`). The suite's files share one runtime: filter them by what names
+ * the test's own objects (a tenant id, a job), as another file's object may say the same meanwhile.
+ */
+export function warningLines(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  const keep = (line: unknown) => void lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+  vi.spyOn(console, "warn").mockImplementation(keep);
+  vi.spyOn(console, "error").mockImplementation(keep);
+  return lines;
+}

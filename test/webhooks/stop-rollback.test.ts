@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { destroyTenantKeys } from "../../src/modules/identity/key-material";
 import { call, newTenant } from "../identity/helpers";
+import { warningLines } from "../log-lines";
 
 const STOPPED_KEY = "endpoint.stopped_version";
 
@@ -36,20 +37,11 @@ function said(lines: Record<string, unknown>[], msg: string, tenantId: string) {
   return [all.filter((l) => l.tenant_id === tenantId), JSON.stringify(all)] as const;
 }
 
-/** Every warning and error line, parsed. */
-function loggedLines(): Record<string, unknown>[] {
-  const lines: Record<string, unknown>[] = [];
-  const keep = (line: unknown) => void lines.push(JSON.parse(String(line)) as Record<string, unknown>);
-  vi.spyOn(console, "warn").mockImplementation(keep);
-  vi.spyOn(console, "error").mockImplementation(keep);
-  return lines;
-}
-
 describe("an endpoint actor's give-up or stop whose transaction rolls back", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("is logged once, when its retry keeps it", async () => {
-    const lines = loggedLines();
+    const lines = warningLines();
     const t = await newTenant();
     const created = await call("/api/v1/admin/webhooks", {
       token: t.adminKey,
@@ -79,7 +71,7 @@ describe("an endpoint actor's give-up or stop whose transaction rolls back", () 
   });
 
   it("counts and logs a delivery given up once, when its retry keeps it", async () => {
-    const lines = loggedLines();
+    const lines = warningLines();
     const t = await newTenant();
     const path = `/gone/${crypto.randomUUID()}`;
     const created = await call("/api/v1/admin/webhooks", {
