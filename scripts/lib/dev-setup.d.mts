@@ -1,6 +1,7 @@
 // Types of dev-setup.mjs for the TypeScript tests that import it.
 export declare function readDevVars(): Record<string, string>;
-export declare function ensureDevVars(): Record<string, string>;
+/** `path`: .dev.vars of the checkout by default. */
+export declare function ensureDevVars(path?: string): Record<string, string>;
 export interface DemoTenant {
   tenant_id: string;
   slug: string;

@@ -1,7 +1,7 @@
 // Local development state for `npm start`: secrets in .dev.vars, and the demo
 // tenant whose admin key is kept under .wrangler/state (both git-ignored).
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { newSigningKeySet } from "../jwt-keys.mjs";
 import { root } from "./env.mjs";
@@ -29,11 +29,22 @@ export function readDevVars() {
 }
 
 /**
+ * Writes `text` to `path`, readable and writable by its owner alone. `mode` applies only to a
+ * file the write creates: one that was there keeps its mode, and a .dev.vars copied from
+ * .dev.vars.example (0644 under the usual umask) kept it with the keys added to it.
+ */
+function writeSecretFile(path, text) {
+  // Before the write, so the secrets are never in a file others may read, even for a moment.
+  if (existsSync(path)) chmodSync(path, 0o600);
+  writeFileSync(path, text, { mode: 0o600 });
+}
+
+/**
  * Makes sure .dev.vars holds a root key and JWT signing keys, writing fresh
  * ones for whatever is missing. Returns the variables.
  */
-export function ensureDevVars() {
-  const text = existsSync(devVarsPath) ? readFileSync(devVarsPath, "utf8") : "";
+export function ensureDevVars(path = devVarsPath) {
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
   const vars = parseDotenv(text);
   const added = [];
   if (!vars.PLATFORM_ROOT_KEY) {
@@ -50,9 +61,7 @@ export function ensureDevVars() {
   }
   if (added.length > 0) {
     const header = text === "" ? "# Local secrets for wrangler dev, written by npm start. Never commit.\n" : "";
-    writeFileSync(devVarsPath, `${header}${text}${text && !text.endsWith("\n") ? "\n" : ""}${added.join("\n")}\n`, {
-      mode: 0o600,
-    });
+    writeSecretFile(path, `${header}${text}${text && !text.endsWith("\n") ? "\n" : ""}${added.join("\n")}\n`);
     console.log(`plinth: wrote ${added.map((a) => a.split("=")[0]).join(", ")} to .dev.vars`);
   }
   return vars;
@@ -130,6 +139,6 @@ export async function ensureDemoTenant(origin, rootKey, path = demoPath, { timeo
     return { error: `creating the demo tenant answered ${created.status}` };
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  writeSecretFile(path, `${JSON.stringify(demo, null, 2)}\n`);
   return demo;
 }

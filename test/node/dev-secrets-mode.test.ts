@@ -1,0 +1,54 @@
+// The files `npm start` writes secrets to (scripts/lib/dev-setup.mjs) are the owner's alone,
+// whatever mode they had before: `cp .dev.vars.example .dev.vars` makes a file others may read
+// (0644 under the usual umask), and the root key, JWT signing keys and encryption keys appended
+// to it, or a demo admin key written over an older file, kept that mode.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ensureDemoTenant, ensureDevVars } from "../../scripts/lib/dev-setup.mjs";
+
+const dir = mkdtempSync(path.join(tmpdir(), "plinth-dev-secrets-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const modeOf = (file: string) => statSync(file).mode & 0o777;
+
+describe("the secrets npm start writes", () => {
+  it("leaves .dev.vars readable by its owner alone when it adds keys to a file others could read", () => {
+    const file = path.join(dir, ".dev.vars");
+    writeFileSync(file, "# copied from .dev.vars.example\nLOG_LEVEL=debug\n");
+    chmodSync(file, 0o644);
+    const vars = ensureDevVars(file);
+    expect(vars.PLATFORM_ROOT_KEY).toBeTruthy();
+    expect(readFileSync(file, "utf8")).toContain(`PLATFORM_ROOT_KEY=${vars.PLATFORM_ROOT_KEY}`);
+    expect(modeOf(file)).toBe(0o600);
+  });
+
+  it("writes a new .dev.vars readable by its owner alone", () => {
+    const file = path.join(dir, "fresh.dev.vars");
+    ensureDevVars(file);
+    expect(modeOf(file)).toBe(0o600);
+  });
+
+  it("leaves the demo tenant's key file readable by its owner alone when it saves a new key over an old file", async () => {
+    const server = createServer((req, res) => {
+      if (req.url === "/api/v1/me") return res.writeHead(401).end();
+      res
+        .writeHead(201, { "content-type": "application/json" })
+        .end(JSON.stringify({ id: "t1", slug: "demo", admin_key: "plk_dev_new" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const file = path.join(dir, "demo.json");
+      writeFileSync(file, JSON.stringify({ tenant_id: "t1", slug: "demo", admin_key: "plk_dev_revoked" }));
+      chmodSync(file, 0o644);
+      const demo = await ensureDemoTenant(`http://127.0.0.1:${port}`, "root", file);
+      expect(demo).toEqual({ tenant_id: "t1", slug: "demo", admin_key: "plk_dev_new" });
+      expect(modeOf(file)).toBe(0o600);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
