@@ -66,6 +66,26 @@ export function isLocal(/** @type {string} */ url) {
   return host === "127.0.0.1" || host === "localhost" || host.endsWith(".localhost");
 }
 
+/** Whether `url` names this machine by any of its loopback names (127.0.0.0/8, [::1], localhost). */
+function isLoopback(/** @type {string} */ url) {
+  const host = new URL(url).hostname;
+  return isLocal(url) || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * A usage error when `key` would cross a network in the clear: `url` is plain http to a host
+ * other than this machine (a typo for https, a box on the LAN), where whoever is on the path
+ * reads the Authorization header. The Worker holds its own outgoing secrets to the same rule
+ * (src/kernel/config/loopback.ts). Names the URL, never the key.
+ */
+function refuseCleartext(/** @type {string} */ url) {
+  if (new URL(url).protocol === "https:" || isLoopback(url)) return;
+  throw new CliError(
+    `${url} is plain http to another machine: the key would cross the network in the clear; use https (http only to this machine, e.g. through an SSH tunnel)`,
+    EXIT.usage,
+  );
+}
+
 /** The platform root key: PLATFORM_ROOT_KEY, or .dev.vars for a local plinth. */
 export function platformKey(/** @type {string} */ url) {
   if (process.env.PLATFORM_ROOT_KEY) return checkedKey(process.env.PLATFORM_ROOT_KEY, "PLATFORM_ROOT_KEY");
@@ -257,7 +277,10 @@ function segmentsOnly(argumentOf) {
 export function connect(url, key, warn = warnOnStderr, { timeout, argumentOf } = {}) {
   /** @type {Record<string, string>} */
   const headers = { "user-agent": "plinth-cli" };
-  if (key) headers.authorization = `Bearer ${key}`;
+  if (key) {
+    refuseCleartext(url);
+    headers.authorization = `Bearer ${key}`;
+  }
   const client = createClient({
     baseUrl: url,
     headers,
