@@ -54,3 +54,44 @@ describe("RedactingExporter", () => {
     });
   });
 });
+
+describe("RedactingExporter and the exceptions the library records", () => {
+  it("keeps an exception's type but never its message or stack, which may quote a key or a body", () => {
+    // What @microlabs/otel-cf-workers' recordException adds on a D1 call, an outgoing fetch or a
+    // handler that threw (rc.52): the message and the stack, with whatever the error quoted.
+    const key = "plk_live_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    const sent: { events?: { name: string; attributes?: Record<string, unknown> }[] }[] = [];
+    const sink: SpanSink = {
+      export: (batch, done) => {
+        sent.push(...structuredClone(batch));
+        done({ code: 0 });
+      },
+      shutdown: async () => {},
+    };
+    new RedactingExporter(sink).export(
+      [
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {},
+          events: [
+            {
+              name: "exception",
+              attributes: {
+                "exception.type": "TypeError",
+                "exception.message": `D1_TYPE_ERROR: Type 'object' not supported for value '${key}'`,
+                "exception.stacktrace": `TypeError: D1_TYPE_ERROR: … '${key}'\n    at run (index.js:1:1)`,
+              },
+            },
+            { name: "other", attributes: { "plinth.count": 1 } },
+          ],
+        },
+      ],
+      () => {},
+    );
+    expect(JSON.stringify(sent)).not.toContain(key);
+    expect(sent[0]?.events).toEqual([
+      { name: "exception", attributes: { "exception.type": "TypeError" } },
+      { name: "other", attributes: { "plinth.count": 1 } },
+    ]);
+  });
+});
