@@ -22,6 +22,25 @@ export const MIGRATIONS_FOLDER = join(root, "migrations");
 /** The URL schemes @libsql/client opens. */
 const LIBSQL_SCHEMES = ["libsql:", "https:", "wss:", "http:", "ws:", "file:"];
 
+/** The hosts a plain (http, ws, `?tls=0`) libSQL URL may name with a token: this machine (src/kernel/config/loopback.ts). */
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Why `url` may not carry `authToken`, or null: a plain http, ws or `?tls=0` URL to a host other
+ * than this machine puts `Authorization: Bearer <token>` on the wire for anyone on the path (the
+ * Worker refuses such a READ_MODEL_URL too, src/kernel/read-models/config.ts). Names the URL's
+ * host, never the token.
+ * @param {string} url @param {string | undefined} authToken @returns {string | null}
+ */
+function cleartextToken(url, authToken) {
+  if (!authToken) return null;
+  const u = new URL(url);
+  const plain =
+    u.protocol === "http:" || u.protocol === "ws:" || (u.protocol === "libsql:" && u.searchParams.get("tls") === "0");
+  if (!plain || LOOPBACK_HOST.test(u.hostname)) return null;
+  return `READ_MODEL_URL ${u.protocol}//${u.host} is not TLS and not this machine: READ_MODEL_AUTH_TOKEN would cross the network in the clear; use libsql://, https:// or wss://`;
+}
+
 /** Whether `error` or one of its causes (drizzle wraps the driver's) says a table is missing. */
 function noSuchTable(error) {
   for (let e = error; e; e = e.cause) if (String(e.message ?? e).includes("no such table")) return true;
@@ -88,6 +107,8 @@ async function applyOutOfOrder(client, db, folder) {
  * @returns {Promise<{ before: number, after: number, outOfOrder: string[] }>} migrations recorded before and after
  */
 export async function migrateLibsql({ url, authToken, folder = MIGRATIONS_FOLDER }) {
+  const cleartext = cleartextToken(url, authToken);
+  if (cleartext) throw new Error(cleartext);
   const client = createClient({ url, authToken });
   try {
     const db = drizzle(client);
@@ -234,6 +255,11 @@ export async function dbMigrateCommand(args, readDevVars) {
       console.error(
         `plinth db migrate: READ_MODEL_URL must be a libsql:, https:, wss:, http:, ws: or file: URL, not ${protocol}`,
       );
+      return 2;
+    }
+    const cleartext = cleartextToken(libsql.url, libsql.authToken);
+    if (cleartext) {
+      console.error(`plinth db migrate: ${cleartext}`);
       return 2;
     }
   }

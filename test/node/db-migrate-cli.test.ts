@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrateD1Quietly } from "../../scripts/lib/db-migrate.mjs";
+import { migrateD1Quietly, migrateLibsql } from "../../scripts/lib/db-migrate.mjs";
 import { MIGRATIONS } from "../../src/generated/migrations";
 import { dbCli } from "./db-cli";
 import { startHranaServer } from "./support/hrana-server";
@@ -112,6 +113,39 @@ describe("npx plinth db migrate", () => {
     });
     expect(scheme.code).toBe(2);
     expect(scheme.stderr).toContain("READ_MODEL_URL must be a libsql:, https:, wss:, http:, ws: or file: URL");
+  });
+
+  it("never sends READ_MODEL_AUTH_TOKEN in the clear to another machine: usage (2), nothing sent", async () => {
+    // http://, ws:// or libsql://…?tls=0 to a host elsewhere carried `Authorization: Bearer <token>` on the wire.
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && !a.internal && a.family === "IPv4")?.address;
+    if (!address) throw new Error("this machine has no IPv4 address besides loopback");
+    const received: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      received.push(req.headers.authorization);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const token = "a-libsql-token-that-must-stay-off-the-wire";
+      const ran = await plinth(["db", "migrate", "--only", "libsql"], {
+        READ_MODEL_URL: `http://${address}:${port}`,
+        READ_MODEL_AUTH_TOKEN: token,
+      });
+      expect(received).toEqual([]);
+      expect(ran.code, ran.stderr).toBe(2);
+      expect(ran.stderr).toContain("READ_MODEL_AUTH_TOKEN would cross the network in the clear");
+      expect(ran.stdout + ran.stderr).not.toContain(token);
+      // npm start and npm run deploy migrate through the same function.
+      await expect(migrateLibsql({ url: `http://${address}:${port}`, authToken: token })).rejects.toThrow(
+        "in the clear",
+      );
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("is listed by plinth --help and explains itself with --help", async () => {
