@@ -1,11 +1,8 @@
-import { z } from "zod";
-import { Actor } from "../src/kernel/actors";
+import type { z } from "zod";
 import type { Clock } from "../src/kernel/clock";
 import { WrongTenant } from "../src/kernel/durable/erase";
 import { type RpcArgs, type RpcReply, type RpcServer, rpcArgs } from "../src/kernel/durable/rpc";
 import { TenantErased } from "../src/kernel/durable/tombstone";
-import type { AuditFacts } from "../src/kernel/events/envelope";
-import type { Origin } from "../src/kernel/events/origin";
 import { versionMatches } from "../src/kernel/http/if-match";
 import type { ModuleDef } from "../src/kernel/modules/types";
 import type { Sleeper } from "../src/kernel/resilience/sleep";
@@ -17,10 +14,7 @@ import {
   deleteEndpoint,
   disableEndpoint,
   ENDPOINTS_SCHEMA,
-  type Endpoint,
   insertEndpoint,
-  readEndpoint,
-  readEndpoints,
   rotateSecrets,
   storeReads,
   storeResealed,
@@ -33,23 +27,12 @@ import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhoo
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
 import { markUnreached, mayHoldAnything, reach } from "../src/modules/webhooks/unreached";
+import { ERASING_KEY, PURGE, RegistryKept, Timer } from "./webhook-registry/kept";
 
 type Rpc = typeof RegistryRpc;
 
 /** Endpoints one tenant may register. */
 export const MAX_ENDPOINTS = 50;
-/** Set by beginErasure, gone with the rest at eraseAll (whose tombstone then stands for it). */
-const ERASING_KEY = "registry.erasing";
-/** The key prefix of a removed endpoint's purge timer. */
-const PURGE = "purge:";
-
-const Timer = z.discriminatedUnion("kind", [
-  /** Pushes an endpoint's current config to its actor (after a change), retried until it lands. */
-  z.object({ kind: z.literal("push"), id: z.string() }),
-  /** Empties a deleted endpoint's actor. */
-  z.object({ kind: z.literal("purge"), id: z.string() }),
-]);
-type Timer = z.infer<typeof Timer>;
 
 /**
  * The WebhookRegistry actor class, one per tenant: the single writer of the
@@ -60,8 +43,7 @@ type Timer = z.infer<typeof Timer>;
  */
 export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleeper; modules: readonly ModuleDef[] }) {
   const reading = readRulesOf(platform.modules);
-  return class WebhookRegistry extends Actor<Timer> implements RpcServer<Rpc> {
-    private endpoints: Map<string, Endpoint> | null = null;
+  return class WebhookRegistry extends RegistryKept implements RpcServer<Rpc> {
     private readonly bulkhead = new BulkheadLeases(platform.sleeper);
 
     constructor(ctx: DurableObjectState, env: Env) {
@@ -73,10 +55,6 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         modules: platform.modules,
         clock: platform.clock,
       });
-    }
-
-    protected override onStart(): void {
-      this.endpoints = null;
     }
 
     create(input: RpcArgs<Rpc, "create">): Promise<RpcReply<Rpc, "create">> {
@@ -190,7 +168,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
           return { ok: false as const, error: "version_conflict" as const, current_version: current.view.version };
         }
         deleteEndpoint(this.ctx.storage.sql, id);
-        this.endpoints = null;
+        this.forgetEndpoints();
         this.record(ctx, tenantId, id, { type: "webhooks.endpoint.deleted", data: { endpoint_id: id } });
         this.cancel(`push:${id}`);
         if (mayHoldAnything(this.ctx.storage.kv, id))
@@ -333,47 +311,6 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       });
     }
 
-    protected override escalationAddress() {
-      const tenantId = this.boundTenant();
-      return tenantId === null ? null : { tenantId, stream: `${tenantId}/webhooks` };
-    }
-
-    private record(
-      ctx: Origin,
-      tenantId: string,
-      endpointId: string,
-      event: { type: string; data: Record<string, string | boolean | string[] | null>; audit?: AuditFacts },
-    ): void {
-      this.emit(this.address(tenantId, endpointId), {
-        type: event.type,
-        data: event.data,
-        ...(event.audit ? { audit: event.audit } : {}),
-        actor: ctx.actor,
-        requestId: ctx.requestId,
-        ipHash: ctx.ipHash ?? null,
-      });
-    }
-
-    private address(tenantId: string, endpointId: string) {
-      return { tenantId, stream: `${tenantId}/webhook/${endpointId}` };
-    }
-
-    /** Whether its tenant's erasure has begun (beginErasure) or emptied it (eraseAll). */
-    private closed(): boolean {
-      return this.erased() || this.ctx.storage.kv.get<boolean>(ERASING_KEY) === true;
-    }
-
-    /** Checked before a change's transaction, so a refusal counts as no failure and writes nothing. */
-    private refuseClosed(): void {
-      if (this.closed()) throw new TenantErased("WebhookRegistry");
-    }
-
-    private all(): Map<string, Endpoint> {
-      if (this.endpoints) return this.endpoints;
-      this.endpoints = new Map(readEndpoints(this.ctx.storage.sql).map((e) => [e.view.id, e]));
-      return this.endpoints;
-    }
-
     /**
      * Every endpoint with what its filters were checked for. One written before that was recorded
      * is taken as checked for what its filters need under this deploy's rules, recorded now, at its
@@ -388,12 +325,6 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
         this.all().set(endpoint.view.id, recorded);
         return recorded;
       });
-    }
-
-    private reload(id: string): Endpoint {
-      const endpoint = readEndpoint(this.ctx.storage.sql, id);
-      this.all().set(id, endpoint);
-      return endpoint;
     }
   };
 }
