@@ -26,7 +26,7 @@ import { manifest } from "../src/modules/webhooks/manifest";
 import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhooks/message";
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
-import { markUnreached, mayHoldAnything, reach } from "../src/modules/webhooks/unreached";
+import { isReached, markUnreached, mayHoldAnything, reach } from "../src/modules/webhooks/unreached";
 import { ERASING_KEY, PURGE, RegistryKept, Timer } from "./webhook-registry/kept";
 
 type Rpc = typeof RegistryRpc;
@@ -102,7 +102,7 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const { id } = rpcArgs(RegistryRpc, "get", input);
       this.ready();
       const endpoint = this.all().get(id);
-      return endpoint ? viewOf(endpoint) : null;
+      return endpoint ? { endpoint: viewOf(endpoint), reached: isReached(this.ctx.storage.kv, id) } : null;
     }
 
     update(input: RpcArgs<Rpc, "update">): Promise<RpcReply<Rpc, "update">> {
@@ -265,9 +265,10 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       // A tenant that never created an endpoint has none: no tables made to say so.
       if (this.boundTenant() === null) return [];
       this.ready();
-      return [...this.all().values()].flatMap((e) =>
-        e.secrets.map((s) => ({ endpoint_id: e.view.id, sealed: s.sealed })),
-      );
+      return [...this.all().values()].flatMap((e) => {
+        const reached = isReached(this.ctx.storage.kv, e.view.id);
+        return e.secrets.map((s) => ({ endpoint_id: e.view.id, sealed: s.sealed, reached }));
+      });
     }
 
     /**

@@ -309,7 +309,7 @@ describe("retiring an ENCRYPTION_KEYS version", () => {
         url: "https://hooks.example.com/in",
         secrets: [{ sealed: String(before.endpoint[0]), expires_at: null }],
         enabled: false,
-        version: Number(view?.version),
+        version: Number(view?.endpoint.version),
       },
     });
     expect(await endpointActor(env, t.id, t.endpoint.id).sealedSecrets({})).toEqual(copy);

@@ -210,7 +210,7 @@ describe("webhook endpoints receive only the event types their filters were chec
       state.storage.sql.exec("update endpoints set reads = null where id = ?", wide);
       return new Later(state, env).get({ id: wide });
     });
-    expect(unrecorded).toMatchObject({ id: wide, checked_reads: null });
+    expect(unrecorded?.endpoint).toMatchObject({ id: wide, checked_reads: null });
     expect(heldBackTypes(["blog.*"], null, readRulesOf(laterModules))).toEqual([]);
   });
 

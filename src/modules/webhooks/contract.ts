@@ -116,7 +116,11 @@ export const RegistryRpc = defineRpc({
     reply: z.object({ removed: z.array(Id) }),
   },
   list: { args: Page, reply: z.object({ items: z.array(EndpointSchema), next: z.string().nullable() }) },
-  get: { args: z.object({ id: Id }), reply: EndpointSchema.nullable() },
+  /**
+   * One endpoint, and whether its actor was reached yet (unreached.ts): before, the actor holds
+   * nothing, and its reads are answered without opening it (an object nothing would remove).
+   */
+  get: { args: z.object({ id: Id }), reply: z.object({ endpoint: EndpointSchema, reached: z.boolean() }).nullable() },
   update: {
     args: z.object({
       ctx: OriginSchema,
@@ -203,8 +207,14 @@ export const RegistryRpc = defineRpc({
     ]),
   },
   release: { args: z.object({ lease: Id }), reply: z.object({}) },
-  /** Re-encryption (docs/crypto.md): every endpoint's sealed secrets, as stored. */
-  sealedSecrets: { args: z.object({}), reply: z.array(z.object({ endpoint_id: Id, sealed: z.string() })) },
+  /**
+   * Re-encryption (docs/crypto.md): every endpoint's sealed secrets, as stored, and whether its
+   * actor was reached (only then may it hold a copy).
+   */
+  sealedSecrets: {
+    args: z.object({}),
+    reply: z.array(z.object({ endpoint_id: Id, sealed: z.string(), reached: z.boolean() })),
+  },
   /** Swaps in re-sealed secrets that still hold `from`; the endpoint's version stays (same secrets). */
   resealSecrets: {
     args: z.object({ reseals: z.array(z.object({ endpoint_id: Id, from: Sealed, to: Sealed })).max(200) }),

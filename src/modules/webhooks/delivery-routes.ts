@@ -25,7 +25,7 @@ import {
   RedeliverFailedBody,
   RedeliveryBatch,
 } from "./schemas";
-import { deliveryPage, disabled, notFound, redeliverFailed as requeueGivenUp } from "./service";
+import { deliveryPage, disabled, foundEndpoint, notFound, redeliverFailed as requeueGivenUp } from "./service";
 
 const op = operations(["webhooks"]);
 
@@ -110,16 +110,19 @@ export const webhookDeliveryRoutes = createRouter()
   })
   .openapi(delivery, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    await endpointOf(c, id);
-    const found = await endpointActor(c.env, tenantOf(c).id, id).delivery({ id: delivery_id });
+    const { reached } = await foundEndpoint(c.env, tenantOf(c).id, id);
+    const found = reached ? await endpointActor(c.env, tenantOf(c).id, id).delivery({ id: delivery_id }) : null;
     if (!found) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json(visibleDelivery(c, found), 200);
   })
   .openapi(redeliver, async (c) => {
     const { id, delivery_id } = c.req.valid("param");
-    const endpoint = await endpointOf(c, id);
+    const { endpoint, reached } = await foundEndpoint(c.env, tenantOf(c).id, id);
     if (!endpoint.enabled) throw disabled("tenant", tenantOf(c).id, id, endpoint);
-    const result = await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: originOf(c), id: delivery_id });
+    // Nothing reached its actor: it has no delivery to send again.
+    const result = reached
+      ? await endpointActor(c.env, tenantOf(c).id, id).redeliver({ ctx: originOf(c), id: delivery_id })
+      : { ok: false };
     if (!result.ok) throw new AppError("not_found", { detail: "no such delivery" });
     return c.json({ id: delivery_id }, 202);
   })

@@ -29,7 +29,14 @@ import { checkFilters, flagEndpoint, flagPage } from "./filters";
 import { checkMove, checkReadable, readsOf } from "./readable";
 import { Endpoint, EndpointAnswer } from "./schemas";
 import { ROTATION_OVERLAP_MS, sealSecret } from "./secrets";
-import { endpointOf as endpointOfTenant, endpointPage, notFound, writeRefused } from "./service";
+import {
+  endpointOf as endpointOfTenant,
+  endpointPage,
+  foundEndpoint,
+  notFound,
+  UNREACHED_HEALTH,
+  writeRefused,
+} from "./service";
 import { newSigningSecret } from "./signing";
 
 const op = operations(["webhooks"]);
@@ -212,8 +219,8 @@ export const webhookRoutes = createRouter()
   })
   .openapi(get, async (c) => {
     const { id } = c.req.valid("param");
-    const endpoint = await endpointOf(c, id);
-    const health = await endpointActor(c.env, tenantOf(c).id, id).health({});
+    const { endpoint, reached } = await foundEndpoint(c.env, tenantOf(c).id, id);
+    const health = reached ? await endpointActor(c.env, tenantOf(c).id, id).health({}) : UNREACHED_HEALTH;
     c.header("ETag", `"${endpoint.version}"`);
     return c.json({ ...flagEndpoint(c, endpoint), delivery: health }, 200);
   })

@@ -10,7 +10,9 @@ const KINDS = ["webhooks.secret", "webhooks.secret.delivery_copy"] as const;
 
 async function stored(runtime: ModuleRuntime, tenantId: string) {
   const secrets = await registry(runtime.env, tenantId).sealedSecrets({});
-  return { secrets, endpoints: [...new Set(secrets.map((s) => s.endpoint_id))] };
+  // Only a reached endpoint's actor may hold a copy: another's would be opened, to say it has none.
+  const copied = secrets.filter((s) => s.reached).map((s) => s.endpoint_id);
+  return { secrets, endpoints: [...new Set(copied)] };
 }
 
 /** Re-seals one endpoint actor's copy, which it swaps in itself. */

@@ -63,12 +63,22 @@ export const writeRefused = (
   return notFound();
 };
 
-/** The tenant's endpoint, or 404 (another tenant's id answers the same). */
-export async function endpointOf(env: Env, tenantId: string, id: string) {
-  const endpoint = await registry(env, tenantId).get({ id });
-  if (!endpoint) throw notFound();
-  return endpoint;
+/**
+ * The tenant's endpoint, and whether its actor was reached (before, it holds nothing: its reads
+ * are answered without opening it), or 404 (another tenant's id answers the same).
+ */
+export async function foundEndpoint(env: Env, tenantId: string, id: string) {
+  const found = await registry(env, tenantId).get({ id });
+  if (!found) throw notFound();
+  return found;
 }
+
+/** The tenant's endpoint, or 404 (another tenant's id answers the same). */
+export const endpointOf = async (env: Env, tenantId: string, id: string) =>
+  (await foundEndpoint(env, tenantId, id)).endpoint;
+
+/** The delivery health of an endpoint whose actor nothing reached: nothing sent, nothing failed. */
+export const UNREACHED_HEALTH = { breaker: "closed", failing_since: null, failures: 0, pending: 0 } as const;
 
 /** A page of the tenant's endpoints, newest first (never their secrets). */
 export async function endpointPage(env: Env, tenantId: string, query: { limit: number; cursor?: string | undefined }) {
@@ -83,7 +93,8 @@ export async function deliveryPage(
   id: string,
   query: { limit: number; cursor?: string | undefined; status?: "pending" | "delivered" | "failed" | undefined },
 ) {
-  await endpointOf(env, tenantId, id);
+  const { reached } = await foundEndpoint(env, tenantId, id);
+  if (!reached) return { items: [], next_cursor: null };
   const page = await endpointActor(env, tenantId, id).deliveries({
     limit: query.limit,
     cursor: query.cursor ?? null,
@@ -107,8 +118,9 @@ export async function redeliverFailed(
   body: { since?: string | undefined; limit: number },
 ) {
   const { ctx, way } = caller;
-  const endpoint = await endpointOf(env, tenantId, id);
+  const { endpoint, reached } = await foundEndpoint(env, tenantId, id);
   if (!endpoint.enabled) throw disabled(way, tenantId, id, endpoint);
+  if (!reached) return { requeued: 0, remaining: 0 };
   const since = body.since === undefined ? null : Date.parse(body.since);
   return endpointActor(env, tenantId, id).redeliverFailed({ ctx, since, limit: body.limit });
 }

@@ -22,6 +22,10 @@ export function reach(kv: SyncKvStorage, endpointId: string): void {
   kv.delete(`${UNREACHED}${endpointId}`);
 }
 
+/** Whether the endpoint's actor was reached: only then may it hold anything (a log, a secret's copy). */
+export const isReached = (kv: SyncKvStorage, endpointId: string): boolean =>
+  kv.get(`${UNREACHED}${endpointId}`) !== true;
+
 /** Forgets a deleted endpoint's mark; whether its actor may hold anything (and needs the purge). */
 export const mayHoldAnything = (kv: SyncKvStorage, endpointId: string): boolean =>
   !kv.delete(`${UNREACHED}${endpointId}`);
