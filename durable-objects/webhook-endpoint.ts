@@ -90,15 +90,16 @@ export function webhookEndpointObject(platform: {
       });
     }
 
-    purge(input: RpcArgs<Rpc, "purge">): Promise<RpcReply<Rpc, "purge">> {
-      return this.receive("purge", () => {
+    async purge(input: RpcArgs<Rpc, "purge">): Promise<RpcReply<Rpc, "purge">> {
+      await this.receive("purge", () => {
         rpcArgs(EndpointRpc, "purge", input);
         clearDeliveries(this.ctx.storage.sql);
         clearEndpointState(this.ctx.storage.kv);
-        this.cancel(DELIVER);
-        this.cancel("prune");
-        return {};
+        for (const key of [DELIVER, "prune", "report"]) this.cancel(key);
       });
+      // Once the clearing committed: the empty tables, schema records and alarm go too, or they
+      // would stay, for every endpoint ever deleted, in an object nothing opens again.
+      return { emptied: await this.vacate() };
     }
 
     deliveries(input: RpcArgs<Rpc, "deliveries">): Promise<RpcReply<Rpc, "deliveries">> {

@@ -27,7 +27,7 @@ import { type CheckedEndpoint, fanOut, testMessage } from "../src/modules/webhoo
 import { deliveryPolicy } from "../src/modules/webhooks/policy";
 import { filterReads, readRulesOf, readsAfterWrite } from "../src/modules/webhooks/reads";
 import { isReached, markUnreached, mayHoldAnything, reach } from "../src/modules/webhooks/unreached";
-import { ERASING_KEY, PURGE, RegistryKept, Timer } from "./webhook-registry/kept";
+import { ERASING_KEY, PURGE, PURGE_AGAIN_MS, RegistryKept, Timer } from "./webhook-registry/kept";
 
 type Rpc = typeof RegistryRpc;
 
@@ -300,7 +300,10 @@ export function webhookRegistryObject(platform: { clock: Clock; sleeper?: Sleepe
       const tenantId = this.boundTenant();
       if (tenantId === null) return;
       if (message.kind === "purge") {
-        await endpointActor(this.env, tenantId, message.id).purge({});
+        const { emptied } = await endpointActor(this.env, tenantId, message.id).purge({});
+        // A delivery in flight kept its storage: asked again once it has ended.
+        if (!emptied)
+          this.transact(() => this.schedule(message, this.now() + PURGE_AGAIN_MS, { key: `${PURGE}${message.id}` }));
         return;
       }
       const endpoint = this.all().get(message.id);

@@ -9,6 +9,11 @@ import { type Endpoint, readEndpoint, readEndpoints } from "../../src/modules/we
 export const ERASING_KEY = "registry.erasing";
 /** The key prefix of a removed endpoint's purge timer. */
 export const PURGE = "purge:";
+/**
+ * How long a purge its actor could not finish (a delivery in flight, which ends within its
+ * timeout) waits to be sent again.
+ */
+export const PURGE_AGAIN_MS = 60_000;
 
 /** The registry's timer messages. */
 export const Timer = z.discriminatedUnion("kind", [

@@ -66,8 +66,9 @@ describe("webhooks: a delivery in flight when its endpoint actor is purged", () 
       const sent = await call(`/api/v1/admin/webhooks/${endpointId}/test`, { method: "POST", token: t.adminKey });
       expect(sent.status, JSON.stringify(sent.body)).toBe(202);
       await until("the attempt at the receiver", () => reached);
-      // As the registry's purge timer does once the endpoint is deleted.
-      await endpointActor(env, t.id, endpointId).purge({});
+      // As the registry's purge timer does once the endpoint is deleted. The attempt still running
+      // would write its outcome into storage emptied under it: the storage stays, for now.
+      expect(await endpointActor(env, t.id, endpointId).purge({})).toEqual({ emptied: false });
       answer();
       await until("the attempt's permit released", () => released);
     } finally {
@@ -80,5 +81,14 @@ describe("webhooks: a delivery in flight when its endpoint actor is purged", () 
       streak: state.storage.kv.get("endpoint.streak") ?? null,
     }));
     expect(left).toEqual({ deliveries: 0, attempts: 0, breaker: null, streak: null });
+    // The registry's purge, sent again once the attempt has ended, empties it.
+    const purge = () => endpointActor(env, t.id, endpointId).purge({});
+    await until("a purge once the attempt's alarm has ended", async () => (await purge()).emptied);
+    const tables = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql
+        .exec("select name from sqlite_master where type = 'table' and name not like '\\_cf\\_%' escape '\\'")
+        .toArray(),
+    );
+    expect(tables).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { isolateMetrics } from "../metrics/flush";
 import { isolateRecorder } from "../metrics/recorder";
 import { OUTBOX_SCHEMA } from "../outbox";
 import { type AlarmPort, OutboxRelay } from "../outbox/relay";
-import { type BackoffPolicy, backoffDelay } from "../resilience/backoff";
+import { backoffDelay } from "../resilience/backoff";
 import { CountedTransactions } from "./counted-tx";
 import { DeclaredEvents } from "./declared-events";
 import { EscalationCheck } from "./escalation-check";
@@ -23,7 +23,7 @@ import { isPaused, restartDue, type SupervisionState } from "./supervision";
 import { Supervisor } from "./supervisor";
 import { TenantBinding } from "./tenant-binding";
 import { TimerAlarm } from "./timer-alarm";
-import { readTimerMessage } from "./timer-message";
+import { dropTimer, readTimerMessage } from "./timer-message";
 import {
   deleteTimer,
   deleteTimerKey,
@@ -36,6 +36,7 @@ import {
   timerAt,
   timerKeys,
 } from "./timers";
+import { vacateStorage } from "./vacate";
 
 const BASE_TRACK = "_actor_schema";
 /** The relay's wake-up, one of the actor's timers. */
@@ -294,17 +295,33 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     return isErased(this.ctx.storage.kv);
   }
 
+  /** Leaves no storage at all once it owes nothing (vacate.ts); whether it did. An erased one keeps its tombstone. */
+  protected async vacate(): Promise<boolean> {
+    this.ready();
+    if (this.erased()) return true;
+    const vacated = await vacateStorage(this.ctx.storage, RELAY_TIMER, this.timerAlarm, () =>
+      this.relay.drain(this.env.EVENTS),
+    );
+    if (vacated) this.forgetStorage();
+    return vacated;
+  }
+
   private async wipe(): Promise<void> {
     await wipeStorage(this.ctx.storage, () => {
-      this.started = false;
-      this.timerAlarm.forget();
-      // The outbox went with the rest: nothing it held is left to send.
-      this.tx.takeUnsent();
-      this.binding.forget();
+      this.forgetStorage();
       this.ready();
       markErased(this.ctx.storage.kv);
     });
   }
+
+  /** Storage was emptied (the outbox too: nothing it held is left to send): memory follows. */
+  private forgetStorage(): void {
+    this.started = false;
+    this.timerAlarm.forget();
+    this.tx.takeUnsent();
+    this.binding.forget();
+  }
+
   /** The supervision state, for tests and status routes. */
   protected supervisionState(): Readonly<SupervisionState> {
     this.ready();
@@ -330,14 +347,19 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   private async fire(timer: TimerRow): Promise<boolean> {
     const sql = this.ctx.storage.sql;
     const read = readTimerMessage(timer.message, this.options.timerMessage);
-    if (!read.ok) return this.drop(timer, read.why);
+    if (!read.ok) {
+      dropTimer(sql, timer, read.why, { actor: this.options.name, log: this.log });
+      return true;
+    }
     try {
       await this.onTimer(read.message, { attempts: timer.attempts, at: timer.at });
     } catch (error) {
       // Its tenant was erased meanwhile: nothing to retry, no failure of the actor's.
       if (this.erased()) return true;
       await this.supervisor.failed("timer", error);
-      const retryAt = this.now() + backoffDelay(timer.attempts + 1, this.timerRetry(), this.options.random);
+      const retryAt =
+        this.now() +
+        backoffDelay(timer.attempts + 1, this.options.timerRetry ?? DEFAULT_TIMER_RETRY, this.options.random);
       retryTimer(sql, timer.id, Math.max(retryAt, this.supervisor.state.pausedUntil ?? 0));
       this.timerAlarm.changed();
       return false;
@@ -348,22 +370,6 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     // The one sign outside its storage that a timer ran (a reminder under npm start, say).
     isolateRecorder.inc(METRICS.actorTimersFired, [this.options.name]);
     return true;
-  }
-
-  /**
-   * Drops a timer no handler can run: counted and logged once at error, by id and key, without
-   * the message (it may hold data); not a failure for supervision, since retrying cannot help.
-   * The key goes out as `timer_name`: a field named `key` is a secret's name to the logger, which masked it.
-   */
-  private drop(timer: TimerRow, why: string): true {
-    deleteTimer(this.ctx.storage.sql, timer.id);
-    isolateRecorder.inc(METRICS.actorFailures, [this.options.name, "timer"]);
-    this.log.error(why, { timer_id: timer.id, timer_name: timer.key });
-    return true;
-  }
-
-  private timerRetry(): BackoffPolicy {
-    return this.options.timerRetry ?? DEFAULT_TIMER_RETRY;
   }
 
   /**

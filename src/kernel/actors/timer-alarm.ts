@@ -48,6 +48,11 @@ export class TimerAlarm {
     this.running = null;
   }
 
+  /** Whether an alarm handler is running (a timer of it may be awaiting, its row already gone). */
+  busy(): boolean {
+    return this.running !== null;
+  }
+
   /** The storage was wiped: the alarm is unknown until set again. */
   forget(): void {
     this.armed = undefined;

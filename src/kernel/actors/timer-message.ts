@@ -1,4 +1,8 @@
 import type { z } from "zod";
+import type { Logger } from "../log";
+import { METRICS } from "../metrics/catalog";
+import { isolateRecorder } from "../metrics/recorder";
+import { deleteTimer, type TimerRow } from "./timers";
 
 /** A stored timer's message, parsed, or why no handler can run it. */
 export type ReadTimer<M> = { ok: true; message: M } | { ok: false; why: string };
@@ -32,4 +36,15 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Drops a timer no handler can run: counted and logged once at error, by id and key, without
+ * the message (it may hold data); not a failure for supervision, since retrying cannot help.
+ * The key goes out as `timer_name`: a field named `key` is a secret's name to the logger, which masked it.
+ */
+export function dropTimer(sql: SqlStorage, timer: TimerRow, why: string, by: { actor: string; log: Logger }): void {
+  deleteTimer(sql, timer.id);
+  isolateRecorder.inc(METRICS.actorFailures, [by.actor, "timer"]);
+  by.log.error(why, { timer_id: timer.id, timer_name: timer.key });
 }

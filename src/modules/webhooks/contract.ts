@@ -276,7 +276,12 @@ export const EndpointRpc = defineRpc({
     reply: z.object({ queued: z.number().int() }),
   },
   configure: { args: z.object({ config: EndpointConfigSchema }), reply: z.object({}) },
-  purge: { args: z.object({}), reply: z.object({}) },
+  /**
+   * Its endpoint deleted: forgets its queue, log, state and secret copy, then its storage as a
+   * whole. `emptied` false: a delivery still in flight (or an event not yet sent) kept the
+   * storage for now; purged again later, it goes then.
+   */
+  purge: { args: z.object({}), reply: z.object({ emptied: z.boolean() }) },
   deliveries: {
     args: Page.extend({ status: DeliveryStatus.optional() }),
     reply: z.object({ items: z.array(DeliverySchema), next: z.string().nullable() }),
