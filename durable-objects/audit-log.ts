@@ -96,7 +96,9 @@ export function auditLogObject(platform: { clock: Clock }) {
         // as of now, unstored: the stored one of an idle log (or a version 1 one) says where the
         // log was when it was signed, and --max-age would refuse an export made today for it.
         await this.checkpoint();
-        // Re-read after the await, in the same turn as signed() dates it: an append may have run.
+        // Re-read after the await, in the same turn as signed() dates it: an append may have run,
+        // or the erasure, and an erased log signs nothing (not "empty as of now", below).
+        if (isErased(this.ctx.storage.kv)) return null;
         return this.signed(tenant_id, this.store.last());
       }
       if (isErased(this.ctx.storage.kv)) return null;
@@ -107,8 +109,12 @@ export function auditLogObject(platform: { clock: Clock }) {
 
     /** Signs `head` with the platform's current Ed25519 key and stores it; returns the latest checkpoint. */
     private async sign(tenantId: string, head: { seq: number; hash: string }): Promise<AuditCheckpoint | null> {
+      const checkpoint = await this.signed(tenantId, head);
+      // Re-read after the await: the tenant's erasure may have emptied the log while this signed,
+      // and a checkpoint stored now would put the erased chain's head back under the tombstone.
+      if (isErased(this.ctx.storage.kv)) return null;
       // A concurrent checkpoint of the same seq is harmless: the first one stays.
-      this.store.addCheckpoint(await this.signed(tenantId, head));
+      this.store.addCheckpoint(checkpoint);
       return this.store.latestCheckpoint();
     }
 
