@@ -120,9 +120,16 @@ export class DirectoryAccounts extends DirectoryObject {
     return this.store.passwordHashOf(rpcArgs(DirectoryRpc, "passwordHashOf", userId));
   }
 
-  /** Sets a new password hash, voids outstanding reset tokens and two-factor challenges, and revokes every other session of the user. */
+  /**
+   * Sets a new password hash, voids outstanding reset tokens and two-factor challenges, and revokes
+   * every other session of the user; refused (`password_changed`) when the stored hash is no longer
+   * the one the Worker verified the current password against.
+   */
   changePassword(input: In<"changePassword">): Out<"changePassword"> {
-    const { ctx, userId, passwordHash, keepFamily } = rpcArgs(DirectoryRpc, "changePassword", input);
+    const { ctx, userId, passwordHash, keepFamily, verifiedHash } = rpcArgs(DirectoryRpc, "changePassword", input);
+    // Verified off this thread: a reset (an administrator's voids the password) or another change
+    // committed meanwhile must not be overwritten by the old password's holder.
+    if (this.store.passwordHashOf(userId) !== verifiedHash) return fail("password_changed");
     this.store.tx(() => {
       this.store.setPasswordHash(userId, passwordHash, ctx.now);
       this.creds.voidOneTime(ctx, "password_reset", userId);
@@ -131,7 +138,7 @@ export class DirectoryAccounts extends DirectoryObject {
       this.twoFactor.voidChallenges(ctx, userId);
       this.store.emit(ctx, `user/${userId}`, { type: "identity.password.changed", data: { user_id: userId } });
     });
-    this.committed(null);
+    return this.committed(ok(null));
   }
 
   getUser(id: In<"getUser">): Out<"getUser"> {

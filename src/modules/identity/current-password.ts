@@ -15,22 +15,27 @@ import { hasher } from "./services";
  * gives. A wrong one is recorded as a login's failure is, so such guesses leave a trace; a
  * right one gives its try back, as at login.
  *
+ * Returns the stored hash the password was verified against: the change it guards hands it to
+ * the directory, which refuses (`password_changed`) when a reset or another change replaced it
+ * while this verified, off the directory's thread.
+ *
  * @example
- * await confirmCurrentPassword(c, directory(c.env, tenant.id), user.id, current_password);
+ * const verifiedHash = await confirmCurrentPassword(c, directory(c.env, tenant.id), user.id, current_password);
  */
 export async function confirmCurrentPassword(
   c: Context<AppEnv>,
   dir: ReturnType<typeof directory>,
   userId: string,
   presented: string,
-): Promise<void> {
+): Promise<string> {
   const account = await dir.getUser(userId);
   const guess = await enforce(c, "login", account?.email ?? userId);
   const stored = await dir.passwordHashOf(userId);
   const verdict = stored ? await hasher.verify(stored, presented) : { ok: false };
-  if (!verdict.ok) {
+  if (!stored || !verdict.ok) {
     await dir.loginFailed({ ctx: originOf(c), reason: "bad_password" });
     throw identityError("wrong_password", "the current password is wrong");
   }
   await refund(c, guess);
+  return stored;
 }

@@ -146,8 +146,9 @@ export const DirectoryRpc = defineRpc({
   },
   passwordHashOf: { args: Id, reply: z.string().nullable() },
   changePassword: {
-    args: withCtx({ userId: Id, passwordHash: PasswordHash, keepFamily: Id.nullable() }),
-    reply: nothing,
+    // verifiedHash: the hash the current password was verified against; refused when it is no longer the stored one.
+    args: withCtx({ userId: Id, passwordHash: PasswordHash, keepFamily: Id.nullable(), verifiedHash: PasswordHash }),
+    reply: resultOf(z.null(), ["password_changed"]),
   },
   getUser: { args: Id, reply: UserViewSchema.nullable() },
   principal: { args: Id, reply: UserPrincipalSchema.nullable() },

@@ -8,6 +8,7 @@ import { noticeAccountChange } from "../account-notice";
 import { evictUser } from "../authenticators";
 import { confirmCurrentPassword } from "../current-password";
 import { directory } from "../directory/contract";
+import { identityError } from "../refusals";
 import { NewPasswordSchema, PresentedPasswordSchema } from "../schemas";
 import { hasher } from "../services";
 
@@ -33,13 +34,17 @@ export const passwordRoutes = createRouter().openapi(change, async (c) => {
   const tenant = tenantOf(c);
   const { current_password, new_password } = c.req.valid("json");
   const dir = directory(c.env, tenant.id);
-  await confirmCurrentPassword(c, dir, user.id, current_password);
-  await dir.changePassword({
+  const verifiedHash = await confirmCurrentPassword(c, dir, user.id, current_password);
+  const changed = await dir.changePassword({
     ctx: originOf(c),
     userId: user.id,
     passwordHash: await hasher.hash(new_password),
     keepFamily: user.sessionId ?? null,
+    verifiedHash,
   });
+  // Reset or changed while the current one was verified: it is no longer the password, and is
+  // answered as a wrong one, which tells its holder nothing of the reset.
+  if (!changed.ok) throw identityError("wrong_password", "the current password is wrong");
   evictUser(tenant.id, user.id);
   noticeAccountChange(c, user.id, "password_change");
   return c.body(null, 204);
