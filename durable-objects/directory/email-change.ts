@@ -14,12 +14,15 @@ export class DirectoryEmailChange extends DirectorySealed {
   private readonly emailChanges = new EmailChanges(this.store, this.creds, this.twoFactor);
 
   requestEmailChange(input: In<"requestEmailChange">): Out<"requestEmailChange"> {
-    const { ctx, userId, newEmail, tokenHash, expiresAt, keepFamily, proof } = rpcArgs(
+    const { ctx, userId, newEmail, tokenHash, expiresAt, keepFamily, proof, verifiedHash } = rpcArgs(
       DirectoryRpc,
       "requestEmailChange",
       input,
     );
     if (!this.store.user(userId)) return fail("not_found");
+    // The password was verified off this thread: a reset or change committed meanwhile (an
+    // administrator's reset voids it) must not let its old holder send the account elsewhere.
+    if (this.store.passwordHashOf(userId) !== verifiedHash) return fail("password_changed");
     if (this.twoFactor.enabled(userId)) {
       if (!proof) return fail("wrong_proof");
       const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "email_change")));

@@ -51,7 +51,10 @@ export class DirectoryTwoFactor extends DirectorySessions {
    * erase an account its second factor protects, as they cannot turn that factor off.
    */
   deleteOwnAccount(input: In<"deleteOwnAccount">): Out<"deleteOwnAccount"> {
-    const { ctx, userId, proof, recipient } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
+    const { ctx, userId, proof, recipient, verifiedHash } = rpcArgs(DirectoryRpc, "deleteOwnAccount", input);
+    // The password was verified off this thread: a reset or change committed meanwhile (an
+    // administrator's reset voids it) must not let its old holder delete the account.
+    if (this.store.user(userId) && this.store.passwordHashOf(userId) !== verifiedHash) return fail("password_changed");
     // The policy first: a deletion it refuses (the last owner) must not spend the code sent with
     // it, a recovery code above all (there are few, each used once). Nothing awaits in between.
     // The Worker checked the password and the proof is checked below: the account is proven the caller's.

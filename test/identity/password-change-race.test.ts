@@ -1,4 +1,5 @@
-// A change of password verifies the current one in the Worker (an Argon2 run, off the directory's
+// A change of password (and every change proven with the password: deleting the account, changing its
+// address, unlinking its provider) verifies the current one in the Worker (an Argon2 run, off the directory's
 // thread) against the hash passwordHashOf gave, then asks the directory to set the new one. An
 // administrator's reset with sign_out (a suspected compromise: it voids the password) committed in
 // that gap must not be overwritten by whoever holds the old password and a live access token, as a
@@ -59,5 +60,49 @@ describe("a change of password while an administrator's reset voids the password
       call("/api/v1/auth/login", { tenant: t.slug, body: { email: member.email, password } });
     expect((await login(NEW_PASSWORD)).status).toBe(200);
     expect((await login(PASSWORD)).status).toBe(401);
+  });
+});
+
+describe("a change proven with the password while an administrator's reset voids it", () => {
+  /** A member whose password hash was read (to verify it) before a reset with sign_out voided it. */
+  async function resetMidProof(prefix: string) {
+    const t = await newTenant(prefix);
+    const member = await newUser(t.slug);
+    const dir = directory(env, t.id);
+    const verifiedHash = (await dir.passwordHashOf(member.id)) ?? "";
+    expect(verifiedHash).not.toBe("");
+    const reset = await call(`/api/v1/users/${member.id}/password-reset`, {
+      token: t.adminKey,
+      body: { sign_out: true },
+    });
+    expect(reset.status, JSON.stringify(reset.body)).toBe(202);
+    const ctx = { now: new Date().toISOString(), actor: { kind: "user" as const, id: member.id }, requestId: null };
+    return { t, member, dir, verifiedHash, ctx };
+  }
+
+  it("keeps the account: no deletion for the voided hash", async () => {
+    const { t, member, dir, verifiedHash, ctx } = await resetMidProof("pw-proof-delete");
+    const deleted = await dir.deleteOwnAccount({ ctx, userId: member.id, proof: null, recipient: null, verifiedHash });
+    expect(deleted).toEqual({ ok: false, error: "password_changed" });
+    expect(await dir.getUser(member.id)).toMatchObject({ id: member.id, email: member.email });
+    expect(await storedHash(t.id, member.id)).toBe("!reset");
+  });
+
+  it("keeps the address: no change asked, no token stored, for the voided hash", async () => {
+    const { member, dir, verifiedHash, ctx } = await resetMidProof("pw-proof-email");
+    const asked = await dir.requestEmailChange({
+      ctx,
+      userId: member.id,
+      newEmail: `taken-over-${crypto.randomUUID()}@example.com`,
+      tokenHash: "e".repeat(64),
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      keepFamily: null,
+      proof: null,
+      verifiedHash,
+    });
+    expect(asked).toEqual({ ok: false, error: "password_changed" });
+    // The token the request would have stored changes nothing.
+    expect(await dir.confirmEmailChange({ ctx, tokenHash: "e".repeat(64) })).toEqual({ ok: false, error: "invalid" });
+    expect(await dir.getUser(member.id)).toMatchObject({ email: member.email });
   });
 });

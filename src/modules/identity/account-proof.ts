@@ -35,24 +35,33 @@ export function accountProofBody<T extends z.ZodRawShape>(extra: T) {
  * Checks the password (`403 wrong_password`, against the `login` budget) and, with two-factor
  * on, that a code was sent (`403 wrong_two_factor_code`), spending a `two_factor` try; answers
  * the proof the directory checks and spends in the same call as the change (null with
- * two-factor off), so a code is used only by a change that happens.
+ * two-factor off), so a code is used only by a change that happens, and the stored hash the
+ * password was verified against, which the directory compares with the stored one in that
+ * call (`password_changed`: reset or changed meanwhile; {@link passwordChanged} answers it).
  *
  * @example
- * const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
- * const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof });
+ * const { proof, verifiedHash } = await proveAccount(c, dir, user.id, c.req.valid("json"));
+ * const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof, verifiedHash });
  */
 export async function proveAccount(
   c: Context<AppEnv>,
   dir: ReturnType<typeof directory>,
   userId: string,
   presented: { password: string; code?: string | undefined; recovery_code?: string | undefined },
-): Promise<DirectoryProof | null> {
-  await confirmCurrentPassword(c, dir, userId, presented.password);
+): Promise<{ proof: DirectoryProof | null; verifiedHash: string }> {
+  const verifiedHash = await confirmCurrentPassword(c, dir, userId, presented.password);
   const secret = await dir.twoFactorSecret(userId);
-  if (!secret?.enabled) return null;
+  if (!secret?.enabled) return { proof: null, verifiedHash };
   if (presented.code === undefined && presented.recovery_code === undefined) {
     throw identityError("wrong_two_factor_code", "two-factor is on: send a current code or a recovery code too");
   }
   await enforce(c, "two_factor", userId);
-  return proofFor(c, userId, secret.sealedSecret, presented);
+  return { proof: await proofFor(c, userId, secret.sealedSecret, presented), verifiedHash };
 }
+
+/**
+ * The answer to a change the directory refused as `password_changed`: the password was reset or
+ * changed while the Worker verified it, so it is no longer the password, answered as a wrong one
+ * (which tells its holder nothing of the reset).
+ */
+export const passwordChanged = () => identityError("wrong_password", "the current password is wrong");

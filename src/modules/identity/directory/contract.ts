@@ -179,12 +179,18 @@ export const DirectoryRpc = defineRpc({
     reply: deniableResultOf(RemovedUserSchema, ["not_found", "revokes_caller"]),
   },
   /**
-   * A user deletes their own account (the Worker checked the password): with two-factor on,
-   * only with `proof`, checked and spent here; then as `deleteUser`.
+   * A user deletes their own account (the Worker checked the password against `verifiedHash`:
+   * `password_changed` when it is no longer the stored one): with two-factor on, only with
+   * `proof`, checked and spent here; then as `deleteUser`.
    */
   deleteOwnAccount: {
-    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable(), recipient: Digest.nullish() }),
-    reply: deniableResultOf(RemovedUserSchema, ["not_found", "wrong_proof", "revokes_caller"]),
+    args: withCtx({
+      userId: Id,
+      proof: DirectoryProofSchema.nullable(),
+      recipient: Digest.nullish(),
+      verifiedHash: PasswordHash,
+    }),
+    reply: deniableResultOf(RemovedUserSchema, ["not_found", "wrong_proof", "revokes_caller", "password_changed"]),
   },
   createKey: {
     args: withCtx({

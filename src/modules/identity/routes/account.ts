@@ -3,7 +3,7 @@ import { originOf } from "../../../kernel/events/origin";
 import { jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { accountProofBody, proveAccount } from "../account-proof";
+import { accountProofBody, passwordChanged, proveAccount } from "../account-proof";
 import { directory } from "../directory/contract";
 import { identityError } from "../refusals";
 import { recipientOf, settleRemoval } from "../user-removal";
@@ -42,9 +42,10 @@ export const accountRoutes = createRouter().openapi(removeMe, async (c) => {
   const user = principalOf(c, "user");
   const tenant = tenantOf(c);
   const dir = directory(c.env, tenant.id);
-  const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
+  const { proof, verifiedHash } = await proveAccount(c, dir, user.id, c.req.valid("json"));
   const recipient = await recipientOf(c, user.id);
-  const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof, recipient });
+  const result = await dir.deleteOwnAccount({ ctx: originOf(c), userId: user.id, proof, recipient, verifiedHash });
+  if (!result.ok && result.error === "password_changed") throw passwordChanged();
   if (!result.ok && result.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }

@@ -11,7 +11,7 @@ import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
 import { enforce } from "../../../kernel/ratelimit/limiter";
 import { clientIp } from "../../../kernel/ratelimit/middleware";
-import { accountProofBody, proveAccount } from "../account-proof";
+import { accountProofBody, passwordChanged, proveAccount } from "../account-proof";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { EMAIL_CHANGE_TTL_HOURS, emailChangeMail, emailChangeNotice } from "../email-change-mail";
@@ -72,7 +72,7 @@ export const emailRoutes = createRouter().openapi(ask, async (c) => {
   await enforce(c, "mail_ip", clientIp(c));
   await enforce(c, "mail", body.new_email);
   const dir = directory(c.env, tenant.id);
-  const proof = await proveAccount(c, dir, user.id, body);
+  const { proof, verifiedHash } = await proveAccount(c, dir, user.id, body);
   const secret = await newSecret(EMAIL_CHANGE_TOKEN_PREFIX);
   const result = await dir.requestEmailChange({
     ctx: originOf(c),
@@ -82,7 +82,9 @@ export const emailRoutes = createRouter().openapi(ask, async (c) => {
     expiresAt: isoIn(c.get("clock"), TTL_MS),
     keepFamily: user.sessionId ?? null,
     proof,
+    verifiedHash,
   });
+  if (!result.ok && result.error === "password_changed") throw passwordChanged();
   if (!result.ok && result.error === "wrong_proof") {
     throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
   }

@@ -51,7 +51,7 @@ export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
   const dir = directory(c.env, tenant.id);
   const stored = await dir.ssoProvider();
   if (!stored) throw notConfigured();
-  const proof = await proveAccount(c, dir, user.id, body);
+  const { proof } = await proveAccount(c, dir, user.id, body);
   const url = await beginSignIn(c, dir, stored, {
     appRedirect: body.redirect_uri ?? null,
     redirectPath: "body.redirect_uri",

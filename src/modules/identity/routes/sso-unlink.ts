@@ -65,7 +65,7 @@ export const ssoUnlinkRoutes = createRouter()
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
     const dir = directory(c.env, tenant.id);
-    const proof = await proveAccount(c, dir, user.id, c.req.valid("json"));
+    const { proof } = await proveAccount(c, dir, user.id, c.req.valid("json"));
     const result = await dir.ssoUnlinkOwn({ ctx: originOf(c), userId: user.id, proof });
     if (!result.ok) {
       if (result.error === "wrong_proof") {
