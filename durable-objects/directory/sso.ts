@@ -70,6 +70,9 @@ export class DirectorySso extends DirectoryMembership {
     const { ctx, link, adminPermissions } = rpcArgs(DirectoryRpc, "ssoBegin", input);
     if (!this.sso.provider()) return fail("not_configured");
     if (!this.store.user(link.userId)) return fail("not_found");
+    // The password was verified off this thread: a reset committed meanwhile (an administrator's
+    // voids it) must not let its old holder tie the account to an identity of theirs.
+    if (this.store.passwordHashOf(link.userId) !== link.verifiedHash) return fail("password_changed");
     if (!this.twoFactor.enabled(link.userId)) {
       if (this.twoFactor.mustEnrol(link.userId, adminPermissions)) return fail("two_factor_required");
       return ok({ secondFactor: false, recoveryHash: null });
@@ -93,8 +96,10 @@ export class DirectorySso extends DirectoryMembership {
    * Nothing linked is `not_found`, before any code is spent.
    */
   ssoUnlinkOwn(input: In<"ssoUnlinkOwn">): Out<"ssoUnlinkOwn"> {
-    const { ctx, userId, proof } = rpcArgs(DirectoryRpc, "ssoUnlinkOwn", input);
+    const { ctx, userId, proof, verifiedHash } = rpcArgs(DirectoryRpc, "ssoUnlinkOwn", input);
     if (!this.store.user(userId) || !this.sso.linked(userId)) return fail("not_found");
+    // Verified off this thread: a password reset or changed meanwhile proves nothing now.
+    if (this.store.passwordHashOf(userId) !== verifiedHash) return fail("password_changed");
     if (this.twoFactor.enabled(userId)) {
       if (!proof) return fail("wrong_proof");
       const checked = this.committed(this.store.tx(() => this.twoFactor.verify(ctx, userId, proof, "sso_unlink")));

@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { hasher } from "../../src/modules/identity/services";
 import { call, newTenant, newUser, PASSWORD } from "./helpers";
+import { ssoKit } from "./sso-helpers";
+import { platformAt } from "./two-factor-helpers";
 
 const NEW_PASSWORD = "an entirely new passphrase";
 
@@ -104,5 +106,34 @@ describe("a change proven with the password while an administrator's reset voids
     // The token the request would have stored changes nothing.
     expect(await dir.confirmEmailChange({ ctx, tokenHash: "e".repeat(64) })).toEqual({ ok: false, error: "invalid" });
     expect(await dir.getUser(member.id)).toMatchObject({ email: member.email });
+  });
+});
+
+describe("linking or unlinking a provider while an administrator's reset voids the password", () => {
+  const p = platformAt("2032-06-01T00:00:10.000Z");
+  const { tenantWithSso, signInWithToken } = ssoKit(p, "pw-proof-sso");
+
+  it("begins no link and unlinks nothing for the voided hash", async () => {
+    const t = await tenantWithSso();
+    const ada = await p.user(t.slug, "ada@example.com");
+    const linked = await signInWithToken(t.id, "ada-at-idp", ada.email);
+    expect(linked.result.ok).toBe(true);
+    const dir = directory(env, t.id);
+    const verifiedHash = (await dir.passwordHashOf(ada.id)) ?? "";
+    expect(verifiedHash).not.toBe("");
+    const reset = await p.call(`/api/v1/users/${ada.id}/password-reset`, {
+      token: t.adminKey,
+      body: { sign_out: true },
+    });
+    expect(reset.status, JSON.stringify(reset.body)).toBe(202);
+
+    const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: ada.id }, requestId: null };
+    const begun = await dir.ssoBegin({ ctx, link: { userId: ada.id, proof: null, verifiedHash } });
+    expect(begun).toEqual({ ok: false, error: "password_changed" });
+    const unlinked = await dir.ssoUnlinkOwn({ ctx, userId: ada.id, proof: null, verifiedHash });
+    expect(unlinked).toEqual({ ok: false, error: "password_changed" });
+    // Still linked: the provider's sign-in reaches the account, as after any reset.
+    const again = await signInWithToken(t.id, "ada-at-idp", ada.email);
+    expect(again.result.ok && again.result.value.principal.id).toBe(ada.id);
   });
 });

@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
-import { CLIENT_ID, ISSUER, ssoKit } from "./sso-helpers";
+import { CLIENT_ID, ISSUER, ssoKit, verifiedHashOf } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
 const p = platformAt("2026-07-01T10:00:00.000Z");
@@ -136,7 +136,7 @@ describe("completing the challenge of an explicit link interrupted by two-factor
     // The link's request proved no second factor (none then); the user enrolled before the callback.
     const begun = await directory(env, t.id).ssoBegin({
       ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: u.id }, requestId: null },
-      link: { userId: u.id, proof: null },
+      link: { userId: u.id, proof: null, verifiedHash: await verifiedHashOf(t.id, u.id) },
     });
     expect(begun).toEqual({ ok: true, value: { secondFactor: false, recoveryHash: null } });
     const { secret } = await p.enrol(u.token);

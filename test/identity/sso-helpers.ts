@@ -11,6 +11,13 @@ export const ISSUER = "https://login.example.com";
 export const CLIENT_ID = "plinth";
 
 /**
+ * The stored password hash of `userId`, as the Worker verifies a password against before an
+ * explicit link (`link.verifiedHash` of ssoBegin); "" for an account with none.
+ */
+export const verifiedHashOf = async (tenantId: string, userId: string) =>
+  (await directory(env, tenantId).passwordHashOf(userId)) ?? "";
+
+/**
  * The helpers over one test platform. `adminPermissions` is what the Worker sends as the
  * permissions `require_two_factor_for_admins` covers.
  *

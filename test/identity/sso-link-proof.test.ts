@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { recoveryHash } from "../../src/modules/identity/two-factor";
 import { auditSettled } from "./helpers";
-import { ssoKit } from "./sso-helpers";
+import { ssoKit, verifiedHashOf } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
 const p = platformAt("2026-06-01T10:00:00.000Z");
@@ -22,7 +22,11 @@ async function beginWithRecovery(tenantId: string, userId: string, code: string)
   const ctx = { now: p.clock.now().toISOString(), actor: { kind: "user" as const, id: userId }, requestId: null };
   const begun = await directory(env, tenantId).ssoBegin({
     ctx,
-    link: { userId, proof: { recoveryHash: await recoveryHash(code) } },
+    link: {
+      userId,
+      proof: { recoveryHash: await recoveryHash(code) },
+      verifiedHash: await verifiedHashOf(tenantId, userId),
+    },
   });
   const take = async () => {
     if (!begun.ok) throw new Error("the link did not begin");

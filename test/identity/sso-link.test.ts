@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { auditSettled, PASSWORD } from "./helpers";
-import { ISSUER, ssoKit } from "./sso-helpers";
+import { ISSUER, ssoKit, verifiedHashOf } from "./sso-helpers";
 import { platformAt } from "./two-factor-helpers";
 
 const p = platformAt("2026-03-01T10:00:00.000Z");
@@ -104,10 +104,10 @@ describe("linking an existing account by email on a first single sign-on", () =>
 });
 
 /** The directory's side of `POST /me/sso/link`: the proof checked for a sign-in that links `userId` only. */
-const beginLink = (tenantId: string, userId: string, proof: { step: number | null } | null) =>
+const beginLink = async (tenantId: string, userId: string, proof: { step: number | null } | null) =>
   directory(env, tenantId).ssoBegin({
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: userId }, requestId: null },
-    link: { userId, proof },
+    link: { userId, proof, verifiedHash: await verifiedHashOf(tenantId, userId) },
   });
 
 /** The sessions a sign-in through the provider started, by the identity's subject. */

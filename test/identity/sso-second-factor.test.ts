@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory } from "../../src/modules/identity/directory/contract";
 import { auditSettled } from "./helpers";
-import { ssoKit } from "./sso-helpers";
+import { ssoKit, verifiedHashOf } from "./sso-helpers";
 import { codeAt, platformAt } from "./two-factor-helpers";
 
 const p = platformAt("2026-05-01T10:00:00.000Z");
@@ -51,7 +51,7 @@ async function adminOf(t: { slug: string; adminKey: string }, email: string) {
 const beginLink = async (tenantId: string, userId: string, proof: { step: number } | null) =>
   directory(env, tenantId).ssoBegin({
     ctx: { now: p.clock.now().toISOString(), actor: { kind: "user", id: userId }, requestId: null },
-    link: { userId, proof },
+    link: { userId, proof, verifiedHash: await verifiedHashOf(tenantId, userId) },
     adminPermissions: ADMIN_PERMISSIONS,
   });
 

@@ -3,7 +3,7 @@ import { MAX_PERMISSION_LENGTH } from "../../../kernel/auth/permissions";
 import { defineRpc } from "../../../kernel/durable/rpc";
 import { ExpectedVersionSchema } from "../../../kernel/http/if-match";
 import { SsoSettingsSchema, SsoStoredSchema } from "../sso/schemas";
-import { Hash, Id, Iso, RoleName, UserAgent, withCtx } from "./contract-shapes";
+import { Hash, Id, Iso, PasswordHash, RoleName, UserAgent, withCtx } from "./contract-shapes";
 import { DirectoryProofSchema } from "./two-factor";
 import { deniableResultOf, resultOf, UserPrincipalSchema, VersionConflictSchema } from "./types";
 
@@ -36,12 +36,13 @@ export const SsoRpc = defineRpc({
   /**
    * The directory's side of an explicit link's start (`POST /me/sso/link`): nothing is stored (the
    * sign-in under way is sealed into its `state`, sso/state.ts); the account's proof is checked. A
-   * signed-in user linking their account (the Worker checked the password): with two-factor on,
-   * `proof` is checked (a code spent here, a recovery code only checked: the callback spends it).
+   * signed-in user linking their account (the Worker checked the password against `verifiedHash`:
+   * `password_changed` when it is no longer the stored one): with two-factor on, `proof` is
+   * checked (a code spent here, a recovery code only checked: the callback spends it).
    */
   ssoBegin: {
     args: withCtx({
-      link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable() }),
+      link: z.object({ userId: Id, proof: DirectoryProofSchema.nullable(), verifiedHash: PasswordHash }),
       /** As for ssoLogin: a link of an account the tenant requires two-factor of, not enrolled, is refused. */
       adminPermissions: AdminPermissions.default([]),
     }),
@@ -54,15 +55,17 @@ export const SsoRpc = defineRpc({
       "not_found",
       "wrong_proof",
       "two_factor_required",
+      "password_changed",
     ]),
   },
   /**
-   * A user unlinks their own identity (the Worker checked the password); with two-factor on,
-   * `proof` is checked and spent here, as for deleting the account.
+   * A user unlinks their own identity (the Worker checked the password against `verifiedHash`:
+   * `password_changed` when it is no longer the stored one); with two-factor on, `proof` is
+   * checked and spent here, as for deleting the account.
    */
   ssoUnlinkOwn: {
-    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable() }),
-    reply: resultOf(z.null(), ["not_found", "wrong_proof"]),
+    args: withCtx({ userId: Id, proof: DirectoryProofSchema.nullable(), verifiedHash: PasswordHash }),
+    reply: resultOf(z.null(), ["not_found", "wrong_proof", "password_changed"]),
   },
   /** An administrator unlinks a user's identity: allowed as signing them out is (policy `user.sso.unlink`). */
   ssoUnlinkUser: {

@@ -51,11 +51,11 @@ export const ssoLinkRoutes = createRouter().openapi(link, async (c) => {
   const dir = directory(c.env, tenant.id);
   const stored = await dir.ssoProvider();
   if (!stored) throw notConfigured();
-  const { proof } = await proveAccount(c, dir, user.id, body);
+  const { proof, verifiedHash } = await proveAccount(c, dir, user.id, body);
   const url = await beginSignIn(c, dir, stored, {
     appRedirect: body.redirect_uri ?? null,
     redirectPath: "body.redirect_uri",
-    link: { userId: user.id, proof },
+    link: { userId: user.id, proof, verifiedHash },
     // Not bound to a browser: this is an app's fetch, whose answer can set no cookie in the browser
     // the app sends to the provider (docs/identity.md, "Linking an account", says what that leaves).
     browser: null,

@@ -5,7 +5,7 @@ import { originOf } from "../../../kernel/events/origin";
 import { IdParam, jsonBody } from "../../../kernel/openapi/blocks";
 import { operations } from "../../../kernel/openapi/operation";
 import { createRouter, problem } from "../../../kernel/openapi/router";
-import { accountProofBody, proveAccount } from "../account-proof";
+import { accountProofBody, passwordChanged, proveAccount } from "../account-proof";
 import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { identityError, refused } from "../refusals";
@@ -65,9 +65,10 @@ export const ssoUnlinkRoutes = createRouter()
     const user = principalOf(c, "user");
     const tenant = tenantOf(c);
     const dir = directory(c.env, tenant.id);
-    const { proof } = await proveAccount(c, dir, user.id, c.req.valid("json"));
-    const result = await dir.ssoUnlinkOwn({ ctx: originOf(c), userId: user.id, proof });
+    const { proof, verifiedHash } = await proveAccount(c, dir, user.id, c.req.valid("json"));
+    const result = await dir.ssoUnlinkOwn({ ctx: originOf(c), userId: user.id, proof, verifiedHash });
     if (!result.ok) {
+      if (result.error === "password_changed") throw passwordChanged();
       if (result.error === "wrong_proof") {
         throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
       }

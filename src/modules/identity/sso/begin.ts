@@ -4,6 +4,7 @@ import { isoIn } from "../../../kernel/clock";
 import type { AppEnv } from "../../../kernel/env";
 import { AppError, moduleError } from "../../../kernel/errors";
 import { originOf } from "../../../kernel/events/origin";
+import { passwordChanged } from "../account-proof";
 import type { directory } from "../directory/contract";
 import type { DirectoryProof } from "../directory/two-factor";
 import { identityErrors } from "../errors";
@@ -55,7 +56,7 @@ export async function beginSignIn(
   options: {
     appRedirect: string | null;
     redirectPath: string;
-    link: { userId: string; proof: DirectoryProof | null } | null;
+    link: { userId: string; proof: DirectoryProof | null; verifiedHash: string } | null;
     /** The digest of the nonce set in the starting browser's cookie (browser-binding.ts), or null. */
     browser: string | null;
   },
@@ -74,6 +75,7 @@ export async function beginSignIn(
       throw identityError("wrong_two_factor_code", "the code is wrong or was already used");
     }
     if (!begun.ok && begun.error === "two_factor_required") throw enrolmentRequired();
+    if (!begun.ok && begun.error === "password_changed") throw passwordChanged();
     if (!begun.ok) throw notConfigured();
     proven = begun.value;
   }
