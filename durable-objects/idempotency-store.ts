@@ -114,9 +114,14 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
     }
 
     abandon(input: RpcArgs<Rpc, "abandon">): RpcReply<Rpc, "abandon"> {
-      const { key } = rpcArgs(IdempotencyRpc, "abandon", input);
+      const { key, lease } = rpcArgs(IdempotencyRpc, "abandon", input);
       if (!this.records.present(false)) return this.wake(key);
-      this.ctx.storage.sql.exec("delete from records where key = ? and state = 'pending'", key);
+      // Only its own lease: one a repeat took over after it ran out is the repeat's, still running.
+      this.ctx.storage.sql.exec(
+        "delete from records where key = ? and state = 'pending' and lease_until = ?",
+        key,
+        lease,
+      );
       this.wake(key);
     }
 

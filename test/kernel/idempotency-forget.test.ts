@@ -59,7 +59,7 @@ describe("an IdempotencyStore whose records all expired", () => {
     const scope = `forget:${crypto.randomUUID()}`;
     const stub = env.IDEMPOTENCY.getByName(scope);
     const client = idempotencyOf(env, scope);
-    await client.abandon({ key: "gone" });
+    await client.abandon({ key: "gone", lease: T });
     await client.complete({ key: "gone", response, now: T, ttlMs: TTL });
     expect(await tablesOf(stub)).toEqual([]);
     // No alarm either: one set for a record that is not there would only wake an empty object.

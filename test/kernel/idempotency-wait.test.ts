@@ -53,7 +53,8 @@ describe("IdempotencyStore: a repeat waiting for its first request", () => {
 
   it("is woken by the first request giving up: takes the key over", async () => {
     const { time, client, repeat } = await repeatWaiting();
-    await client.abandon({ key: "k" });
+    // The lease its begin took: now + leaseMs.
+    await client.abandon({ key: "k", lease: T + LEASE });
     expect(await repeat).toEqual({ outcome: "proceed" });
     expect(time.pending()).toBe(0);
   });

@@ -46,7 +46,12 @@ export const IdempotencyRpc = defineRpc({
     }),
     reply: z.void(),
   },
-  abandon: { args: z.object({ key: Key }), reply: z.void() },
+  /**
+   * Ends the caller's lease (`lease`: the `now + leaseMs` of the begin that answered it `proceed`),
+   * so a retry runs at once. A lease a repeat took over once it ran out is the repeat's: the late
+   * abandon of the first request leaves it, so a third request meets it instead of running too.
+   */
+  abandon: { args: z.object({ key: Key, lease: z.number().int().min(0) }), reply: z.void() },
 });
 
 /** The typed client of one principal's idempotency records. */

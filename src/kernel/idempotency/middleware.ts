@@ -61,7 +61,8 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     const key = idempotencyRecordKey(c.req.method, c.req.path, header);
     const store = idempotencyOf(c.env, scope);
     const now = () => c.get("clock").now().getTime();
-    const begun = await store.begin({ key, fingerprint, now: now(), leaseMs: LEASE_MS, waitMs: WAIT_MS });
+    const begunAt = now();
+    const begun = await store.begin({ key, fingerprint, now: begunAt, leaseMs: LEASE_MS, waitMs: WAIT_MS });
     if (begun.outcome === "mismatch") {
       throw new AppError("idempotency_key_reused", { detail: "this Idempotency-Key was used with another body" });
     }
@@ -82,7 +83,7 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
     if (res.status >= 400) {
       // Before the answer leaves, so an immediate retry runs instead of meeting its own lease (409).
       // Should this fail, the lease still ends by itself.
-      await store.abandon({ key }).catch((error: unknown) => {
+      await store.abandon({ key, lease: begunAt + LEASE_MS }).catch((error: unknown) => {
         c.get("log").warn("idempotency key not released; its lease will expire", errorFields(error));
       });
       return;
