@@ -28,7 +28,10 @@ export class DirectoryTwoFactor extends DirectorySessions {
   }
 
   twoFactorConfirm(input: In<"twoFactorConfirm">): Out<"twoFactorConfirm"> {
-    const { ctx, userId, step, recoveryHashes } = rpcArgs(DirectoryRpc, "twoFactorConfirm", input);
+    const { ctx, userId, step, recoveryHashes, verifiedSecret } = rpcArgs(DirectoryRpc, "twoFactorConfirm", input);
+    // The code was verified off this thread: an enrolment started meanwhile replaced the secret it
+    // proved, and turning that one on would hold a secret no code was shown for.
+    if (this.twoFactor.secret(userId)?.sealedSecret !== verifiedSecret) return fail("invalid");
     return this.committed(this.twoFactor.confirm(ctx, userId, step, recoveryHashes));
   }
 

@@ -316,7 +316,13 @@ export const DirectoryRpc = defineRpc({
   },
   twoFactorSecret: { args: Id, reply: z.object({ sealedSecret: z.string(), enabled: z.boolean() }).nullable() },
   twoFactorConfirm: {
-    args: withCtx({ userId: Id, step: Step.nullable(), recoveryHashes: z.array(Hash).min(1).max(20) }),
+    // verifiedSecret: the pending sealed secret the code was verified against; `invalid` once another replaced it.
+    args: withCtx({
+      userId: Id,
+      step: Step.nullable(),
+      recoveryHashes: z.array(Hash).min(1).max(20),
+      verifiedSecret: SealedSecret,
+    }),
     reply: resultOf(z.null(), ["invalid"]),
   },
   twoFactorDisable: {

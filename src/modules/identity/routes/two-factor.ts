@@ -145,7 +145,13 @@ export const twoFactorRoutes = createRouter()
     const proof = await proofFor(c, user.id, stored.sealedSecret, { code: c.req.valid("json").code });
     const { codes, hashes } = await newRecoveryCodes();
     const step = "step" in proof ? proof.step : null;
-    const result = await dir.twoFactorConfirm({ ctx: originOf(c), userId: user.id, step, recoveryHashes: hashes });
+    const result = await dir.twoFactorConfirm({
+      ctx: originOf(c),
+      userId: user.id,
+      step,
+      recoveryHashes: hashes,
+      verifiedSecret: stored.sealedSecret,
+    });
     if (!result.ok) throw wrongCode();
     await refund(c, tried); // a right code's try is given back (docs/identity.md, "Throttling")
     c.header("Cache-Control", "no-store");
