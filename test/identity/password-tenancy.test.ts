@@ -81,6 +81,27 @@ describe("tenant from the subdomain of PLATFORM_DOMAIN", () => {
     expect(agree.status).toBe(200);
   });
 
+  it("a host spelled with the root's trailing dot or in capitals names the same tenant", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const u = await newUser(a.slug);
+    const login = (host: string) =>
+      app().fetch(`https://${host}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: u.email, password: PASSWORD }),
+      });
+    // `acme.example.com.` is the same DNS name as `acme.example.com`: its tenant signs in there too.
+    expect((await login(`${a.slug}.${domain}.`)).status).toBe(200);
+    expect((await login(`${a.slug.toUpperCase()}.${domain.toUpperCase()}.`)).status).toBe(200);
+    // And it is the same tenant's host to a credential of another: not a way past tenant_mismatch.
+    const other = await app().fetch(`https://${b.slug}.${domain}./api/v1/me`, {
+      headers: { authorization: `Bearer ${a.adminKey}` },
+    });
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { code: string }).code).toBe("tenant_mismatch");
+  });
+
   it("a credential for one tenant on another tenant's subdomain is tenant_mismatch", async () => {
     const a = await newTenant();
     const b = await newTenant();

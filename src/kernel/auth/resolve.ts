@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { AppError } from "../errors";
+import { hostName } from "../http/host-name";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { tokenRefused } from "./challenge";
@@ -66,11 +67,11 @@ async function authenticate(
   return authenticator ? authenticator.authenticate(token, c) : null;
 }
 
-/** The tenant slug named by the host, when it is a subdomain of PLATFORM_DOMAIN. */
+/** The tenant slug named by the host (in any case, with or without the root's trailing dot), when it is a subdomain of PLATFORM_DOMAIN. */
 export function subdomainSlug(c: Context<AppEnv>): string | undefined {
   const domain = c.get("config").tenantDomain;
   if (!domain) return undefined;
-  const host = new URL(c.req.url).hostname.toLowerCase();
+  const host = hostName(new URL(c.req.url));
   if (!host.endsWith(`.${domain}`)) return undefined;
   const label = host.slice(0, -(domain.length + 1));
   return label.includes(".") ? undefined : label;

@@ -6,6 +6,7 @@ import { isoNow } from "../../kernel/clock";
 import { isolateDigest, sha256Hex } from "../../kernel/crypto";
 import type { AppEnv } from "../../kernel/env";
 import { background } from "../../kernel/http/background";
+import { hostName } from "../../kernel/http/host-name";
 import { directory } from "./directory/contract";
 import type { UserPrincipal } from "./directory/types";
 import { keyIndex } from "./key-index";
@@ -148,7 +149,7 @@ export function issuerOf(c: Context<AppEnv>): string {
   const { jwtIssuer, tenantDomain } = c.get("config");
   if (jwtIssuer) return jwtIssuer;
   const url = new URL(c.req.url);
-  if (tenantDomain && url.hostname.endsWith(`.${tenantDomain}`)) url.hostname = tenantDomain;
+  if (tenantDomain && hostName(url).endsWith(`.${tenantDomain}`)) url.hostname = tenantDomain;
   return url.origin;
 }
 
