@@ -52,6 +52,22 @@ describe("auth (errors)", () => {
     expect(res.body.code).toBe("conflict");
   });
 
+  it("409 for an email taken in the tenant, whatever the spelling of its domain (Unicode or punycode)", async () => {
+    const t = await newTenant();
+    const first = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: " Ada@Bücher.Example ", password: PASSWORD, name: "Ada" },
+    });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body.email).toBe("ada@xn--bcher-kva.example");
+    const again = await call("/api/v1/auth/register", {
+      tenant: t.slug,
+      body: { email: "ada@xn--bcher-kva.example", password: PASSWORD, name: "Again" },
+    });
+    expect(again.status).toBe(409);
+    expect((await login(t.slug, "ada@bücher.example")).access_token).toBeTruthy();
+  });
+
   it("401 with the same body for an unknown email and a wrong password", async () => {
     const t = await newTenant();
     await register(t.slug, "known@example.com");

@@ -15,9 +15,17 @@ import { browser, startProvider, type TestProvider } from "./support/oidc";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLIENT = { client_id: "plinth-e2e", client_secret: randomBytes(24).toString("base64url") };
-const SLUGS = ["sso-open", "sso-invite", "sso-jit", "sso-app", "sso-owner", "sso-link", "sso-admin2fa", "sso-2fa"].map(
-  (s) => `${s}-${randomBytes(3).toString("hex")}`,
-);
+const SLUGS = [
+  "sso-open",
+  "sso-invite",
+  "sso-jit",
+  "sso-app",
+  "sso-owner",
+  "sso-link",
+  "sso-admin2fa",
+  "sso-2fa",
+  "sso-idn",
+].map((s) => `${s}-${randomBytes(3).toString("hex")}`);
 
 let worker: ServedWorker | undefined;
 let idp: TestProvider | undefined;
@@ -325,6 +333,31 @@ describe("single sign-on through a real OpenID provider", () => {
     const dan = await signIn("dan-1", "dan@example.com");
     expect(dan.status, dan.body).toBe(200);
     expect((await userOf(dan)).id).toBe(registered.body.id);
+  });
+
+  it("an email at an internationalised domain is its punycode form: the listed domain, the password account", async () => {
+    // Admins list a domain as DomainSchema takes it (punycode); a provider may assert its Unicode form.
+    const t = await newTenant(SLUGS[8] ?? "");
+    await configure(t, { allowed_domains: ["xn--bcher-kva.example"] });
+    const registered = await api("POST", "/api/v1/auth/register", {
+      headers: { "x-tenant": t.slug },
+      body: { email: "ada@xn--bcher-kva.example", password: "a long enough password", name: "Ada" },
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    provider().loginAs("ada-idn", { email: "Ada@Bücher.example", email_verified: true });
+    const hop = await toCallback(t.slug);
+    const done = await hop.b.get(hop.callback);
+    expect(done.status, done.body).toBe(200);
+    const me = await api("GET", "/api/v1/me", { key: String(json(done.body).access_token) });
+    // The same person's one account, linked by its email: not a second one, not refused.
+    expect((me.body.user as Json).id).toBe(registered.body.id);
+    expect((me.body.user as Json).email).toBe("ada@xn--bcher-kva.example");
+    // And the address typed in its Unicode form at a login is that account's, not a 400.
+    const login = await api("POST", "/api/v1/auth/login", {
+      headers: { "x-tenant": t.slug },
+      body: { email: "ada@bücher.example", password: "a long enough password" },
+    });
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
   });
 
   it("refuses an email outside allowed_domains, and an unverified email", async () => {

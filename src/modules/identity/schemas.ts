@@ -1,13 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { passwordProblem } from "../../kernel/crypto";
 import { KeyViewSchema, UserViewSchema } from "./directory/types";
+import { normaliseEmail } from "./email-address";
 
-/** An email as the directory keys it: trimmed, lower-cased. */
+/** An email as the directory keys it ({@link normaliseEmail}: trimmed, lower-cased, its domain in punycode). */
 export const EmailSchema = z
   .string()
   .max(320)
-  .transform((e) => e.trim().toLowerCase())
-  .pipe(z.email({ message: "must be an email address" }))
+  .transform(normaliseEmail)
+  .pipe(z.email({ message: "must be an email address" }).max(320))
   .openapi({ type: "string", format: "email", example: "ada@example.com" });
 
 /** A new password: 12+ characters, at most 1024 bytes. */

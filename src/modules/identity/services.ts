@@ -23,6 +23,3 @@ export async function newSecret(tag: string): Promise<{ token: string; hash: str
   const token = `${tag}_${randomToken(32)}`;
   return { token, hash: await sha256Hex(token) };
 }
-
-/** Lower-cases and trims an email: the directory's unique key. */
-export const normaliseEmail = (email: string) => email.trim().toLowerCase();

@@ -16,9 +16,10 @@ import { evictUser } from "../authenticators";
 import { directory } from "../directory/contract";
 import { clampUserAgent } from "../directory/sessions";
 import { SSO_EMAIL_MAX, SSO_SUBJECT_MAX } from "../directory/sso-contract";
+import { normaliseEmail } from "../email-address";
 import { identityErrors } from "../errors";
 import { TokenPairSchema } from "../schemas";
-import { newSecret, normaliseEmail } from "../services";
+import { newSecret } from "../services";
 import { beginSignIn, callbackUrl, clientOf, notConfigured, STATE_TTL_MS, ssoDeps, ssoFailure } from "../sso/begin";
 import {
   bindingCookie,
