@@ -10,6 +10,7 @@ import { DeadLetterPageQuery, IdParam, jsonBody, jsonResponse, listOf, page } fr
 import { operations } from "../openapi/operation";
 import { createRouter, problem } from "../openapi/router";
 import { CLAIMED_ELSEWHERE, ReplayClaimLapsesAt } from "../queues/replay-claim";
+import { normaliseEmail } from "../text/email-address";
 import { dismissMailDeadLetter } from "./dead-letter-dismissal";
 import { mailDeadLetterStore } from "./dead-letters";
 import { mailboxServes } from "./mailbox";
@@ -138,7 +139,8 @@ export const mailRoutes = (platform: { tenants?: TenantLookup }) =>
         throw new AppError("not_found", { detail: "no such route" });
       }
       const tenant = tenantOf(c);
-      const to = c.req.valid("query").to?.trim().toLowerCase();
+      const sent = c.req.valid("query").to;
+      const to = sent === undefined ? undefined : normaliseEmail(sent);
       const t = devMailbox;
       const rows = await drizzle(c.env.DB)
         .select()

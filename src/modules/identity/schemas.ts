@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { passwordProblem } from "../../kernel/crypto";
+import { normaliseEmail } from "../../kernel/text/email-address";
 import { KeyViewSchema, UserViewSchema } from "./directory/types";
-import { normaliseEmail } from "./email-address";
 
 /** An email as the directory keys it ({@link normaliseEmail}: trimmed, lower-cased, its domain in punycode). */
 export const EmailSchema = z
