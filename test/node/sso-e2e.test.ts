@@ -25,6 +25,7 @@ const SLUGS = [
   "sso-admin2fa",
   "sso-2fa",
   "sso-idn",
+  "sso-nfd",
 ].map((s) => `${s}-${randomBytes(3).toString("hex")}`);
 
 let worker: ServedWorker | undefined;
@@ -358,6 +359,23 @@ describe("single sign-on through a real OpenID provider", () => {
       body: { email: "ada@bücher.example", password: "a long enough password" },
     });
     expect(login.status, JSON.stringify(login.body)).toBe(200);
+  });
+
+  it("an email is one account however its letters are composed (NFC or NFD)", async () => {
+    const t = await newTenant(SLUGS[9] ?? "");
+    await configure(t);
+    const signIn = async (sub: string, email: string) => {
+      provider().loginAs(sub, { email, email_verified: true });
+      const hop = await toCallback(t.slug);
+      return hop.b.get(hop.callback);
+    };
+    const first = await signIn("zoe-nfc", "zo\u00eb@example.com");
+    expect(first.status, first.body).toBe(200);
+    // Another identity asserting the same address, decomposed: the account of that email, which
+    // another identity holds (as a second identity of any one email is), not a second account.
+    const second = await signIn("zoe-nfd", "zoe\u0308@example.com");
+    expect(second.status, second.body).toBe(403);
+    expect(json(second.body).code).toBe("sso_identity_conflict");
   });
 
   it("refuses an email outside allowed_domains, and an unverified email", async () => {

@@ -5,7 +5,8 @@ const ASCII = /^[\x21-\x7e]*$/;
 
 /**
  * An email as the directory keys it, whoever sends it (a form's `email`, an identity
- * provider's `email` claim): trimmed, lower-cased, its domain in the ASCII form DNS and
+ * provider's `email` claim): trimmed, lower-cased, composed (NFC: a provider's `zoë` is one
+ * address whether `ë` came as one code point or two), its domain in the ASCII form DNS and
  * `allowed_domains` use. An internationalised domain (`Bücher.example`, full-width letters)
  * is mapped as a URL's host is (UTS #46: NFC, case folding, punycode), so the two spellings of
  * one mailbox are one account and one listed domain. The local part is not folded further
@@ -15,7 +16,8 @@ const ASCII = /^[\x21-\x7e]*$/;
  * normaliseEmail(" Ada@Bücher.example "); // "ada@xn--bcher-kva.example"
  */
 export function normaliseEmail(email: string): string {
-  const lower = email.trim().toLowerCase();
+  // NFC after lower-casing, which can decompose (`İ` is `i` and a combining dot).
+  const lower = email.trim().toLowerCase().normalize("NFC");
   const at = lower.lastIndexOf("@");
   if (at < 0) return lower;
   const domain = lower.slice(at + 1);
