@@ -47,6 +47,17 @@ describe("signup policy (settings.signup)", () => {
     await login(t.slug, "known@example.com");
   });
 
+  it("a domain written in Unicode is listed as its punycode, the form an email's domain is kept in", async () => {
+    const t = await newTenant();
+    const set = await setSignup(t, { mode: "domains", domains: [" Bücher.Example "] });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.signup).toEqual({ mode: "domains", domains: ["xn--bcher-kva.example"] });
+    expect((await attempt(t, "ada@bücher.example")).status).toBe(201);
+    expect((await attempt(t, "bo@xn--bcher-kva.example")).status).toBe(201);
+    // What no host is stays refused: the same 400 as before.
+    expect((await setSignup(t, { mode: "domains", domains: ["bücher example"] })).status).toBe(400);
+  });
+
   it("domains lets only those domains register (any case), and their users log in only once verified", async () => {
     const t = await newTenant();
     const set = await setSignup(t, { mode: "domains", domains: ["Acme.COM", "acme.co.uk"] });

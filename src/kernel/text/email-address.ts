@@ -24,7 +24,16 @@ export function normaliseEmail(email: string): string {
   return `${lower.slice(0, at)}@${asciiDomain(domain)}`;
 }
 
-function asciiDomain(domain: string): string {
+/**
+ * A domain in the ASCII form DNS uses: one holding a non-ASCII character mapped as a URL's
+ * host is (UTS #46: NFC, case folding, punycode); an ASCII one, or one no host could be, as
+ * given (the caller's check refuses what is not a domain). Lists of domains (signup
+ * `domains`, a provider's `allowed_domains`) and emails' domains go through it alike.
+ *
+ * @example
+ * asciiDomain("bücher.example"); // "xn--bcher-kva.example"
+ */
+export function asciiDomain(domain: string): string {
   if (ASCII.test(domain) || NOT_A_HOST.test(domain)) return domain;
   try {
     return new URL(`http://${domain}/`).hostname;

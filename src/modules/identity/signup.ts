@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import { asciiDomain } from "../../kernel/text/email-address";
 
-/** A DNS domain as an email's part after `@`: lower case, at least two labels. */
+/** A DNS domain as an email's part after `@`: lower case, punycode ({@link asciiDomain}), at least two labels. */
 export const DomainSchema = z
   .string()
   .trim()
   .toLowerCase()
+  .overwrite(asciiDomain)
   .regex(
     /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/,
     "must be a domain such as example.com",
