@@ -66,13 +66,18 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
     }
 
     async begin(input: RpcArgs<Rpc, "begin">): Promise<RpcReply<Rpc, "begin">> {
-      const { key, fingerprint, now, leaseMs, waitMs } = rpcArgs(IdempotencyRpc, "begin", input);
+      const { key, fingerprint, legacyFingerprint, now, leaseMs, waitMs } = rpcArgs(IdempotencyRpc, "begin", input);
       let row = this.row(key);
       if (row && row.expires_at <= now) {
         this.ctx.storage.sql.exec("delete from records where key = ?", key);
         row = undefined;
       }
-      if (row && row.fingerprint !== fingerprint) return { outcome: "mismatch" };
+      if (row && row.fingerprint !== fingerprint) {
+        // An older deploy's record holds the plain fingerprint: the same request when that matches,
+        // kept under the keyed one from now on, so the plain hash leaves the store.
+        if (legacyFingerprint === undefined || row.fingerprint !== legacyFingerprint) return { outcome: "mismatch" };
+        this.ctx.storage.sql.exec("update records set fingerprint = ? where key = ?", fingerprint, key);
+      }
       if (row?.state === "pending" && row.lease_until > now && waitMs > 0) {
         // Another request with this key is running: wait for it here (the object stays open to its completion).
         await this.waitFor(key, waitMs);

@@ -24,6 +24,12 @@ export const IdempotencyRpc = defineRpc({
     args: z.object({
       key: Key,
       fingerprint: Fingerprint,
+      /**
+       * The request's fingerprint as plinth kept it before fingerprints were keyed (fingerprint.ts,
+       * plainFingerprint): matches a record an older deploy wrote, which is then kept under
+       * `fingerprint`. Optional, so a caller from before it is still understood.
+       */
+      legacyFingerprint: Fingerprint.optional(),
       now: z.number().int().min(0),
       /** How long a first request may run before a repeat may take over. */
       leaseMs: z.number().int().min(1000).max(300_000),

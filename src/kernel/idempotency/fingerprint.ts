@@ -1,6 +1,6 @@
 import { derivedKey } from "../crypto/derived-key";
 import { hash } from "../crypto/hash";
-import { toHex } from "../crypto/tokens";
+import { sha256Hex, toHex } from "../crypto/tokens";
 
 const encoder = new TextEncoder();
 
@@ -25,3 +25,16 @@ export function requestFingerprint(
   const message = encoder.encode(`${method}\n${path}\n${toHex(bodySha256)}`);
   return toHex(hash.blake2b(message, { outLen: 32, ...(secret ? { key: fingerprintKey(secret) } : {}) }));
 }
+
+/**
+ * The fingerprint records kept before they were keyed (plinth before 227ed411): hex SHA-256 of
+ * the same text, unkeyed. A record an older deploy wrote holds it for up to 24 h after that
+ * deploy, so a client retrying across the upgrade matches its own first request only through
+ * it. The store compares it and, on a match, keeps the keyed fingerprint instead: it is sent,
+ * never stored.
+ *
+ * @example
+ * const legacy = await plainFingerprint("POST", "/api/v1/blog/posts", bodySha256);
+ */
+export const plainFingerprint = (method: string, path: string, bodySha256: Uint8Array): Promise<string> =>
+  sha256Hex(`${method}\n${path}\n${toHex(bodySha256)}`);

@@ -5,7 +5,7 @@ import { AppError } from "../errors";
 import { declaredSha256, streamsBody } from "../http/streamed-body";
 import { errorFields } from "../log";
 import { idempotencyOf, type StoredResponse } from "./contract";
-import { requestFingerprint } from "./fingerprint";
+import { plainFingerprint, requestFingerprint } from "./fingerprint";
 import { idempotencyRecordKey } from "./record-key";
 
 /** How long a key is remembered: 24 h, as the contract says. */
@@ -57,12 +57,22 @@ export const idempotency = (): MiddlewareHandler<AppEnv> =>
         errors: [{ path: "header.idempotency-key", message: "1-255 visible ASCII characters" }],
       });
     }
-    const fingerprint = requestFingerprint(c.get("config").ipHashKey, c.req.method, c.req.path, await bodyDigest(c));
+    const bodySha256 = await bodyDigest(c);
+    const fingerprint = requestFingerprint(c.get("config").ipHashKey, c.req.method, c.req.path, bodySha256);
+    // Records an older deploy kept hold this one instead (fingerprint.ts): a retry across an upgrade still replays.
+    const legacyFingerprint = await plainFingerprint(c.req.method, c.req.path, bodySha256);
     const key = idempotencyRecordKey(c.req.method, c.req.path, header);
     const store = idempotencyOf(c.env, scope);
     const now = () => c.get("clock").now().getTime();
     const begunAt = now();
-    const begun = await store.begin({ key, fingerprint, now: begunAt, leaseMs: LEASE_MS, waitMs: WAIT_MS });
+    const begun = await store.begin({
+      key,
+      fingerprint,
+      legacyFingerprint,
+      now: begunAt,
+      leaseMs: LEASE_MS,
+      waitMs: WAIT_MS,
+    });
     if (begun.outcome === "mismatch") {
       throw new AppError("idempotency_key_reused", { detail: "this Idempotency-Key was used with another body" });
     }
