@@ -3,6 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { runSchemaStatement } from "../../src/kernel/durable/sqlite-schema";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
@@ -183,13 +184,15 @@ describe("role versions (upgrade)", () => {
     // As the directory was before the version column: the step runs again over the old roles.
     // Found by its statement, not as the last step: later steps (sso_states.link_user_id) must not run twice.
     const step = DIRECTORY_SCHEMA.findIndex((statements) =>
-      statements.some((statement) => statement.includes("alter table roles add column version")),
+      statements.some(
+        (statement) => typeof statement === "string" && statement.includes("alter table roles add column version"),
+      ),
     );
     expect(step).toBeGreaterThan(0);
     await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
       const sql = state.storage.sql;
       sql.exec("alter table roles drop column version");
-      for (const statement of DIRECTORY_SCHEMA[step] ?? []) sql.exec(statement);
+      for (const statement of DIRECTORY_SCHEMA[step] ?? []) runSchemaStatement(sql, statement);
     });
     const viewer = await role(t, "viewer");
     expect(viewer.status).toBe(200);

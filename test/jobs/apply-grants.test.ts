@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { runSchemaStatement } from "../../src/kernel/durable/sqlite-schema";
 import type { ModuleDef } from "../../src/kernel/modules/types";
 import { modules } from "../../src/modules";
 import { DIRECTORY_SCHEMA } from "../../src/modules/identity/directory/schema";
@@ -88,13 +89,15 @@ describe("tenants/apply-grants", () => {
     const t = await newTenant("grants");
     // As the directory was before the ledger's schema step: the step runs again with the tenant there.
     // Only that step: the steps after it (role versions, the SSO link column) cannot all be undone.
-    const ledgerStep = DIRECTORY_SCHEMA.findIndex((step) => step.some((s) => s.includes("table applied_grants")));
+    const ledgerStep = DIRECTORY_SCHEMA.findIndex((step) =>
+      step.some((s) => typeof s === "string" && s.includes("table applied_grants")),
+    );
     expect(ledgerStep).toBeGreaterThan(0);
     await runInDurableObject(env.TENANT_DIRECTORY.getByName(t.id), (_, state) => {
       const sql = state.storage.sql;
       sql.exec("drop table applied_grants");
       sql.exec("drop table grant_baseline");
-      for (const statement of DIRECTORY_SCHEMA[ledgerStep] ?? []) sql.exec(statement);
+      for (const statement of DIRECTORY_SCHEMA[ledgerStep] ?? []) runSchemaStatement(sql, statement);
     });
     expect(await ledgerOf(t.id)).toEqual({ applied: [], marked: true });
 

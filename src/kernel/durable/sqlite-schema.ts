@@ -13,7 +13,11 @@
  * schemas can share one object (a base class's tables and its subclass's)
  * without one's new version shifting the other's numbering.
  */
-export function migrateSqlite(storage: DurableObjectStorage, versions: readonly string[][], track = "_schema"): number {
+export function migrateSqlite(
+  storage: DurableObjectStorage,
+  versions: readonly (readonly SchemaStatement[])[],
+  track = "_schema",
+): number {
   if (!/^_[a-z_]+$/.test(track)) throw new Error(`invalid schema track name "${track}"`);
   const sql = storage.sql;
   sql.exec(`create table if not exists ${track} (version integer not null)`);
@@ -23,12 +27,49 @@ export function migrateSqlite(storage: DurableObjectStorage, versions: readonly 
     const statements = versions[current] ?? [];
     const next = current + 1;
     storage.transactionSync(() => {
-      for (const statement of statements) sql.exec(statement);
+      for (const statement of statements) runSchemaStatement(sql, statement);
       sql.exec(`insert into ${track} (version) values (?)`, next);
     });
     current = next;
   }
   return current;
+}
+
+/**
+ * A column added only where it is missing: the repair, as a version of its own, of a shipped
+ * version that was later edited in place (an object that had recorded it never ran the edit,
+ * one made after did). Never the way to add a new column: append a plain `alter table`.
+ */
+export interface AddColumnIfMissing {
+  table: string;
+  column: string;
+  /** What follows the name in `alter table … add column <column> <definition>`. */
+  definition: string;
+}
+
+/** One statement of a schema version: SQL, or a column added where missing. */
+export type SchemaStatement = string | AddColumnIfMissing;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * @example
+ * [addColumnIfMissing("tenant", "version", "integer not null default 1")]
+ */
+export function addColumnIfMissing(table: string, column: string, definition: string): AddColumnIfMissing {
+  if (!IDENTIFIER.test(table) || !IDENTIFIER.test(column)) throw new Error(`invalid column "${table}.${column}"`);
+  return { table, column, definition };
+}
+
+/** Runs one schema statement (migrateSqlite's step; tests replaying a version use it too). */
+export function runSchemaStatement(sql: SqlStorage, statement: SchemaStatement): void {
+  if (typeof statement === "string") {
+    sql.exec(statement);
+    return;
+  }
+  const { table, column, definition } = statement;
+  const present = sql.exec("select 1 from pragma_table_info(?) where name = ?", table, column).toArray().length > 0;
+  if (!present) sql.exec(`alter table ${table} add column ${column} ${definition}`);
 }
 
 /**
@@ -43,7 +84,7 @@ export class LazySchema {
 
   constructor(
     private readonly storage: DurableObjectStorage,
-    private readonly versions: readonly string[][],
+    private readonly versions: readonly (readonly SchemaStatement[])[],
   ) {}
 
   /** Whether the schema is there, migrating it first when `create` (a write is about to happen). */

@@ -1,10 +1,11 @@
+import { addColumnIfMissing, type SchemaStatement } from "../../../kernel/durable/sqlite-schema";
 import { OUTBOX_SCHEMA } from "../../../kernel/outbox";
 
 /**
  * The TenantDirectory's SQLite schema, one entry per version. Append a new
  * version to change it; never edit a released one.
  */
-export const DIRECTORY_SCHEMA: string[][] = [
+export const DIRECTORY_SCHEMA: SchemaStatement[][] = [
   [
     `create table tenant (
        id text primary key,
@@ -243,6 +244,10 @@ export const DIRECTORY_SCHEMA: string[][] = [
   // the primary key (user_id, role) finds a user's roles, not a role's users, so finding a tenant's
   // admins read every user of the tenant.
   [`create index role_bindings_role on role_bindings (role, user_id)`],
+  // tenant.version was added to the suspension step above after that step had shipped (488b1a38):
+  // a directory that ran it under 5b1f27d8..32f5f210 never got the column. Those get it here, at 1
+  // (as the alter gives every other tenant); the rest already have it.
+  [addColumnIfMissing("tenant", "version", "integer not null default 1")],
 ];
 
 /**
