@@ -302,8 +302,8 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
     const vacated = await vacateStorage(this.ctx.storage, RELAY_TIMER, this.timerAlarm, () =>
       this.relay.drain(this.env.EVENTS),
     );
-    if (vacated) this.forgetStorage();
-    return vacated;
+    if (vacated === "vacated") this.forgetStorage();
+    return vacated !== "owing";
   }
 
   private async wipe(): Promise<void> {

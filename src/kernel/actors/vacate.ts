@@ -1,3 +1,5 @@
+import { isErased } from "../durable/tombstone";
+
 /**
  * Emptying an actor's storage for good (Actor.vacate): what the actor of a thing deleted ends
  * with, as if it had never been opened.
@@ -18,19 +20,22 @@ export function owesNothing(sql: SqlStorage, relayTimer: string): boolean {
 
 /**
  * Sends what the outbox holds (`drain`), then, unless an alarm handler is running (`alarm.busy()`: a
- * timer of it, a delivery say, may be awaiting with its row already cancelled, and would write
- * its outcome back) or the storage owes anything ({@link owesNothing}), deletes its alarm and
- * everything in it; whether it did. Otherwise nothing changed: ask again later.
+ * timer of it, a delivery say, may be awaiting with its row already cancelled, and would write its
+ * outcome back) or the storage owes anything ({@link owesNothing}), deletes its alarm and everything
+ * in it: "vacated". "owing": nothing changed, ask again later. "erased": the tenant's erasure landed
+ * while the send awaited, and its tombstone must stay (emptied, the object would take a late
+ * enqueue again); it owes nothing either.
  */
 export async function vacateStorage(
   storage: DurableObjectStorage,
   relayTimer: string,
   alarm: { busy(): boolean },
   drain: () => Promise<unknown>,
-): Promise<boolean> {
+): Promise<"vacated" | "owing" | "erased"> {
   await drain();
-  if (alarm.busy() || !owesNothing(storage.sql, relayTimer)) return false;
+  if (isErased(storage.kv)) return "erased";
+  if (alarm.busy() || !owesNothing(storage.sql, relayTimer)) return "owing";
   await storage.deleteAlarm();
   await storage.deleteAll();
-  return true;
+  return "vacated";
 }
