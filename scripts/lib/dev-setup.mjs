@@ -63,6 +63,9 @@ export function ensureDevVars(path = devVarsPath) {
     const header = text === "" ? "# Local secrets for wrangler dev, written by npm start. Never commit.\n" : "";
     writeSecretFile(path, `${header}${text}${text && !text.endsWith("\n") ? "\n" : ""}${added.join("\n")}\n`);
     console.log(`plinth: wrote ${added.map((a) => a.split("=")[0]).join(", ")} to .dev.vars`);
+  } else if (text !== "") {
+    // Nothing to add, but its keys may have been written before the file was made the owner's.
+    chmodSync(path, 0o600);
   }
   return vars;
 }
@@ -112,7 +115,11 @@ export async function ensureDemoTenant(origin, rootKey, path = demoPath, { timeo
     const me = await call("/api/v1/me", { token: saved.admin_key });
     // Only a refusal of the key (401: revoked, or another plinth's) calls for a new one; an
     // error answer says nothing of it, and minting then would leave unrevoked keys behind.
-    if (me.status !== 401) return saved;
+    if (me.status !== 401) {
+      // Kept as saved, perhaps before the file was made the owner's: its mode is.
+      chmodSync(path, 0o600);
+      return saved;
+    }
   }
   const created = await call("/api/v1/platform/tenants", {
     token: rootKey,

@@ -25,6 +25,18 @@ describe("the secrets npm start writes", () => {
     expect(modeOf(file)).toBe(0o600);
   });
 
+  it("leaves a .dev.vars that already held every key readable by its owner alone", () => {
+    // Written by an npm start from before the files were made the owner's: nothing is added to it,
+    // and its keys stayed readable by every user of the machine.
+    const first = path.join(dir, "earlier.dev.vars");
+    ensureDevVars(first);
+    chmodSync(first, 0o644);
+    const text = readFileSync(first, "utf8");
+    ensureDevVars(first);
+    expect(readFileSync(first, "utf8")).toBe(text);
+    expect(modeOf(first)).toBe(0o600);
+  });
+
   it("writes a new .dev.vars readable by its owner alone", () => {
     const file = path.join(dir, "fresh.dev.vars");
     ensureDevVars(file);
@@ -46,6 +58,23 @@ describe("the secrets npm start writes", () => {
       chmodSync(file, 0o644);
       const demo = await ensureDemoTenant(`http://127.0.0.1:${port}`, "root", file);
       expect(demo).toEqual({ tenant_id: "t1", slug: "demo", admin_key: "plk_dev_new" });
+      expect(modeOf(file)).toBe(0o600);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("leaves the demo tenant's key file readable by its owner alone when its saved key still works", async () => {
+    // Saved by an npm start from before the files were made the owner's: kept as it is, its mode too.
+    const server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const file = path.join(dir, "kept-demo.json");
+      const saved = { tenant_id: "t1", slug: "demo", admin_key: "plk_dev_still_good" };
+      writeFileSync(file, JSON.stringify(saved));
+      chmodSync(file, 0o644);
+      expect(await ensureDemoTenant(`http://127.0.0.1:${port}`, "root", file)).toEqual(saved);
       expect(modeOf(file)).toBe(0o600);
     } finally {
       await new Promise((resolve) => server.close(resolve));
