@@ -66,10 +66,14 @@ export function isLocal(/** @type {string} */ url) {
   return host === "127.0.0.1" || host === "localhost" || host.endsWith(".localhost");
 }
 
-/** Whether `url` names this machine by any of its loopback names (127.0.0.0/8, [::1], localhost). */
+/**
+ * Whether `url` names this machine by a loopback name that needs no resolver (127.0.0.0/8, [::1],
+ * localhost): the Worker's rule (src/kernel/config/loopback.ts). Not a name under `.localhost`,
+ * which `isLocal` takes for this machine: getaddrinfo asks DNS for it unless the machine's resolver
+ * maps it, and a resolver on the path answers an address of its own.
+ */
 function isLoopback(/** @type {string} */ url) {
-  const host = new URL(url).hostname;
-  return isLocal(url) || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+  return /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/.test(new URL(url).hostname);
 }
 
 /**

@@ -53,6 +53,18 @@ describe("a key over plain http", () => {
     }
   });
 
+  it("is never sent to a name under .localhost: the resolver, not this machine, says where it is", async () => {
+    // getaddrinfo asks DNS for a.localhost unless the machine's resolver maps it (systemd-resolved
+    // does, glibc alone does not): a resolver on the path answers its own address, and gets the key.
+    const { port, received } = await standIn();
+    const ran = await plinth(["tenants", "list", "--url", `http://plinth.localhost:${port}`], {
+      PLATFORM_ROOT_KEY: "root-key-that-must-not-cross-the-network-0123456789",
+    });
+    expect(received.map((h) => h.authorization)).toEqual([]);
+    expect(ran.status).toBe(2);
+    expect(ran.stderr).toContain("https");
+  });
+
   it("is sent over http to this machine (npm start)", async () => {
     const { port, received } = await standIn();
     const ran = await plinth(["tenants", "list", "--url", `http://127.0.0.1:${port}`], {
