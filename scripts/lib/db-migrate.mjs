@@ -26,15 +26,16 @@ const LIBSQL_SCHEMES = ["libsql:", "https:", "wss:", "http:", "ws:", "file:"];
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /**
- * Why `url` may not carry `authToken`, or null: a plain http, ws or `?tls=0` URL to a host other
- * than this machine puts `Authorization: Bearer <token>` on the wire for anyone on the path (the
+ * Why `url` may not carry `authToken` (or a token in its own `?authToken=`), or null: a plain
+ * http, ws or `?tls=0` URL to a host other than this machine puts `Authorization: Bearer <token>` on the wire for anyone on the path (the
  * Worker refuses such a READ_MODEL_URL too, src/kernel/read-models/config.ts). Names the URL's
  * host, never the token.
  * @param {string} url @param {string | undefined} authToken @returns {string | null}
  */
 function cleartextToken(url, authToken) {
-  if (!authToken) return null;
   const u = new URL(url);
+  // The client also takes the token from the URL (`?authToken=`), and sends it the same way.
+  if (!authToken && !u.searchParams.has("authToken")) return null;
   const plain =
     u.protocol === "http:" || u.protocol === "ws:" || (u.protocol === "libsql:" && u.searchParams.get("tls") === "0");
   if (!plain || LOOPBACK_HOST.test(u.hostname)) return null;

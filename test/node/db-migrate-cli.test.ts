@@ -143,6 +143,10 @@ describe("npx plinth db migrate", () => {
         "in the clear",
       );
       expect(received).toEqual([]);
+      // The client takes a token in the URL too (`?authToken=`), and puts it in the same header.
+      const inUrl = `http://${address}:${port}/?authToken=${token}`;
+      await expect(migrateLibsql({ url: inUrl, authToken: undefined })).rejects.toThrow("in the clear");
+      expect(received).toEqual([]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
