@@ -318,6 +318,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   private forgetStorage(): void {
     this.started = false;
     this.timerAlarm.forget();
+    this.relay.forget();
     this.tx.takeUnsent();
     this.binding.forget();
   }

@@ -198,6 +198,16 @@ export class OutboxRelay {
     return this.running;
   }
 
+  /**
+   * The object's storage was emptied (an erasure, or vacate): the alarm it set and the failures it
+   * counted went with it, so it reads them again, as at the start of an object lifetime.
+   */
+  forget(): void {
+    this.armed = undefined;
+    this.failures = undefined;
+    this.covered = false;
+  }
+
   /** Consecutive failed drains so far. */
   attempts(): number {
     this.failures ??= this.storage.kv.get<number>(ATTEMPTS_KEY) ?? 0;
