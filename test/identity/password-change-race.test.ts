@@ -21,22 +21,27 @@ const storedHash = (tenantId: string, userId: string) =>
     (_, st) => st.storage.sql.exec<{ h: string }>("select password_hash as h from users where id = ?", userId).one().h,
   );
 
+/** A member whose password hash was read (to verify it) before a reset with sign_out voided it. */
+async function resetMidProof(prefix: string) {
+  const t = await newTenant(prefix);
+  const member = await newUser(t.slug);
+  const dir = directory(env, t.id);
+  const verifiedHash = (await dir.passwordHashOf(member.id)) ?? "";
+  expect(verifiedHash).not.toBe("");
+  const reset = await call(`/api/v1/users/${member.id}/password-reset`, {
+    token: t.adminKey,
+    body: { sign_out: true },
+  });
+  expect(reset.status, JSON.stringify(reset.body)).toBe(202);
+  const ctx = { now: new Date().toISOString(), actor: { kind: "user" as const, id: member.id }, requestId: null };
+  return { t, member, dir, verifiedHash, ctx };
+}
+
 describe("a change of password while an administrator's reset voids the password", () => {
   it("refuses the hash the reset voided and keeps the reset's void", async () => {
-    const t = await newTenant("pw-change-race");
-    const member = await newUser(t.slug);
-    const dir = directory(env, t.id);
-    // What the change verified the current password against, read before the reset.
-    const verifiedHash = (await dir.passwordHashOf(member.id)) ?? "";
-    expect(verifiedHash).not.toBe("");
-    const reset = await call(`/api/v1/users/${member.id}/password-reset`, {
-      token: t.adminKey,
-      body: { sign_out: true },
-    });
-    expect(reset.status, JSON.stringify(reset.body)).toBe(202);
-
+    const { t, member, dir, verifiedHash, ctx } = await resetMidProof("pw-change-race");
     const changed = await dir.changePassword({
-      ctx: { now: new Date().toISOString(), actor: { kind: "user", id: member.id }, requestId: null },
+      ctx,
       userId: member.id,
       passwordHash: await hasher.hash(NEW_PASSWORD),
       keepFamily: null,
@@ -66,22 +71,6 @@ describe("a change of password while an administrator's reset voids the password
 });
 
 describe("a change proven with the password while an administrator's reset voids it", () => {
-  /** A member whose password hash was read (to verify it) before a reset with sign_out voided it. */
-  async function resetMidProof(prefix: string) {
-    const t = await newTenant(prefix);
-    const member = await newUser(t.slug);
-    const dir = directory(env, t.id);
-    const verifiedHash = (await dir.passwordHashOf(member.id)) ?? "";
-    expect(verifiedHash).not.toBe("");
-    const reset = await call(`/api/v1/users/${member.id}/password-reset`, {
-      token: t.adminKey,
-      body: { sign_out: true },
-    });
-    expect(reset.status, JSON.stringify(reset.body)).toBe(202);
-    const ctx = { now: new Date().toISOString(), actor: { kind: "user" as const, id: member.id }, requestId: null };
-    return { t, member, dir, verifiedHash, ctx };
-  }
-
   it("keeps the account: no deletion for the voided hash", async () => {
     const { t, member, dir, verifiedHash, ctx } = await resetMidProof("pw-proof-delete");
     const deleted = await dir.deleteOwnAccount({ ctx, userId: member.id, proof: null, recipient: null, verifiedHash });
