@@ -20,7 +20,8 @@ type Rpc = typeof FileStoreRpc;
  */
 export const RESERVATION_MS = 3_600_000;
 
-const SCHEMA: readonly string[][] = [
+/** The object's tables, one version per entry, each recorded as shipped by npm run generate: append a version, never edit one. */
+export const FILE_STORE_SCHEMA: readonly string[][] = [
   [
     `create table files (
        id text primary key,
@@ -82,7 +83,7 @@ export function fileStoreObject(platform: Pick<PlatformParts, "modules" | "needs
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
         name: "FileStore",
-        schema: SCHEMA,
+        schema: FILE_STORE_SCHEMA,
         timerMessage: Timer,
         module: manifest.name,
         modules: platform.modules,

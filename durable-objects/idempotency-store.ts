@@ -9,7 +9,8 @@ import { realSleeper, type Sleeper } from "../src/kernel/resilience/sleep";
 
 type Rpc = typeof IdempotencyRpc;
 
-const SCHEMA: string[][] = [
+/** The object's tables, one version per entry, each recorded as shipped by npm run generate: append a version, never edit one. */
+export const IDEMPOTENCY_SCHEMA: string[][] = [
   [
     `create table records (
        key text primary key,
@@ -58,7 +59,7 @@ export function idempotencyStoreObject(platform: { clock: Clock; sleeper?: Sleep
      * record expired, and nothing but a new record brings it back (a late complete or abandon
      * finds nothing and writes nothing).
      */
-    private readonly records = new LazySchema(this.ctx.storage, SCHEMA);
+    private readonly records = new LazySchema(this.ctx.storage, IDEMPOTENCY_SCHEMA);
 
     private row(key: string): Row | undefined {
       if (!this.records.present(false)) return undefined;

@@ -20,7 +20,8 @@ import type { ModuleDef } from "../src/kernel/modules/types";
 
 type Rpc = typeof JobRunnerRpc;
 
-const SCHEMA: readonly string[][] = [
+/** The object's tables, one version per entry, each recorded as shipped by npm run generate: append a version, never edit one. */
+export const JOB_RUNNER_SCHEMA: readonly string[][] = [
   [
     `create table job (
        id integer primary key check (id = 1),
@@ -97,7 +98,7 @@ export function jobRunnerObject(platform: { clock: Clock; modules: readonly Modu
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env, {
         name: "JobRunner",
-        schema: SCHEMA,
+        schema: JOB_RUNNER_SCHEMA,
         timerMessage: Timer,
         modules: platform.modules,
         clock: platform.clock,

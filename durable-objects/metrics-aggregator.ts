@@ -11,7 +11,8 @@ import { addPoint, type SeriesPoint, seriesKey } from "../src/kernel/metrics/rec
 
 type Rpc = typeof MetricsRpc;
 
-const SCHEMA: string[][] = [
+/** The object's tables, one version per entry, each recorded as shipped by npm run generate: append a version, never edit one. */
+export const METRICS_AGGREGATOR_SCHEMA: string[][] = [
   [
     `create table series (
        key text primary key,
@@ -147,7 +148,7 @@ export function metricsAggregatorObject(platform: { clock: Clock }) {
     /** The series, read from storage once per object lifetime. */
     private load(): Map<string, SeriesPoint> {
       if (this.known) return this.known;
-      migrateSqlite(this.ctx.storage, SCHEMA);
+      migrateSqlite(this.ctx.storage, METRICS_AGGREGATOR_SCHEMA);
       const rows = this.ctx.storage.sql
         .exec<{ key: string; name: string; labels: string; value: number; sum: number | null; buckets: string | null }>(
           "select key, name, labels, value, sum, buckets from series",

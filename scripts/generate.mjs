@@ -6,6 +6,8 @@
 //   src/generated/permissions.ts  <- each module's manifest.ts
 //   src/generated/openapi.json    <- the app's GET /openapi.json (the registered modules)
 //   src/generated/api.d.ts        <- openapi-typescript types of that document (the SDK's)
+//   src/generated/shipped-storage.json <- a hash of each migration and Durable Object schema version,
+//                                    appended to, never rewritten (lib/shipped-storage.mjs)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -15,6 +17,7 @@ import { journalProblems, unreadableJournal } from "./lib/migration-journal.mjs"
 import { migrationTables } from "./lib/migration-tables.mjs";
 import { wranglerTomlProblem } from "./lib/module-objects.mjs";
 import { importBundled } from "./lib/node-bundle.mjs";
+import { RECORD, shippedStorage } from "./lib/shipped-storage.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
@@ -324,6 +327,13 @@ function emit(outputs) {
   }
 }
 
+// What has shipped stays as it shipped: an edited migration or schema version is named, never
+// recorded over; new ones are appended (also with --sources-only: a new module's actor has one).
+const shipped = await shippedStorage(root, { check });
+for (const p of shipped.problems) console.error(p);
+stale += shipped.problems.length;
+if (shipped.wrote) console.log(`generate: wrote ${RECORD}`);
+
 const staleBefore = stale;
 emit(sources);
 let documents = [];
@@ -337,4 +347,4 @@ if (stale === staleBefore && !sourcesOnly) {
   emit(documents);
 }
 if (stale > 0) process.exit(1);
-if (check) console.log(`generate: ${sources.length + documents.length} generated file(s) up to date`);
+if (check) console.log(`generate: ${sources.length + documents.length} generated file(s) and ${RECORD} up to date`);

@@ -10,13 +10,13 @@ import { createLogger, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateMetrics } from "../metrics/flush";
 import { isolateRecorder } from "../metrics/recorder";
-import { OUTBOX_SCHEMA } from "../outbox";
 import { type AlarmPort, OutboxRelay } from "../outbox/relay";
 import { backoffDelay } from "../resilience/backoff";
+import { ACTOR_BASE_SCHEMA } from "./base-schema";
 import { CountedTransactions } from "./counted-tx";
 import { DeclaredEvents } from "./declared-events";
 import { EscalationCheck } from "./escalation-check";
-import { type ActorEvent, appendActorEvent, STREAMS_SCHEMA } from "./events";
+import { type ActorEvent, appendActorEvent } from "./events";
 import { type ActorAddress, ActorBackingOff, type ActorOptions, DEFAULT_TIMER_RETRY, NoTimers } from "./options";
 import { AggregateKinds } from "./stream-kinds";
 import { isPaused, restartDue, type SupervisionState } from "./supervision";
@@ -31,7 +31,6 @@ import {
   putTimer,
   retryTimer,
   type ScheduleMode,
-  TIMERS_SCHEMA,
   type TimerRow,
   timerAt,
   timerKeys,
@@ -43,7 +42,6 @@ const BASE_TRACK = "_actor_schema";
 const RELAY_TIMER = "__outbox_relay";
 /** Timers run per alarm, so one alarm invocation stays bounded; the rest run on the next, set at once. */
 const TIMERS_PER_ALARM = 50;
-const BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBOX_SCHEMA, STREAMS_SCHEMA]];
 
 /**
  * A small actor base over a SQLite-backed Durable Object. See docs/actors.md.
@@ -381,7 +379,7 @@ export abstract class Actor<M = never> extends DurableObject<Env> {
   protected ready(): void {
     if (this.started) return;
     const storage = this.ctx.storage;
-    migrateSqlite(storage, BASE_SCHEMA, BASE_TRACK);
+    migrateSqlite(storage, ACTOR_BASE_SCHEMA, BASE_TRACK);
     if (this.options.schema) migrateSqlite(storage, this.options.schema, "_schema");
     this.supervisor.load();
     this.started = true;
