@@ -9,7 +9,7 @@
 // `<SOMETHING>_SCHEMA` in a .ts file under src/ or durable-objects/ whose value is a list of
 // versions (each a list of statements). What passes a schema to `migrateSqlite(`,
 // `new LazySchema(` or an Actor's `schema:` option must name one such constant
-// (docs/modules.md, "Changing an object's storage once deployed").
+// (docs/modules.md, "Shipped storage is append-only").
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -17,7 +17,7 @@ import { importBundled } from "./node-bundle.mjs";
 
 /** Where the record lives: not in migrations/, whose every `*.sql` wrangler applies. */
 export const RECORD = "src/generated/shipped-storage.json";
-const GUIDE = 'docs/modules.md, "Changing an object\'s storage once deployed"';
+const GUIDE = 'docs/modules.md, "Shipped storage is append-only"';
 const REPAIR = 'docs/operations.md, "Deploys, upgrades, rollback"';
 const FOLDERS = ["src", "durable-objects"];
 const EXPORTED = /^export const ([A-Z][A-Z0-9_]*_SCHEMA)\b/gm;
@@ -154,12 +154,13 @@ export function compare(record, migrations, schemas, check) {
   /** @type {string[]} */
   const problems = [];
   const next = { migrations: { ...record.migrations }, schemas: { ...record.schemas } };
-  const instead = (/** @type {string} */ what) => `${what} instead; for a repair of one already edited see ${REPAIR}`;
+  const instead = (/** @type {string} */ what) =>
+    `${what} instead; for a repair of one already edited see ${REPAIR} (one that never left this machine is yours to redo: delete its entry from ${RECORD})`;
   for (const [name, hash] of Object.entries(record.migrations)) {
     const sql = migrations[name];
     if (sql === undefined)
       problems.push(
-        `generate: migrations/${name} has shipped (${RECORD}) but is gone: a database that applied it keeps it; restore it, and ${instead("append a new migration")}`,
+        `generate: migrations/${name} has shipped (${RECORD}) but is gone: a database that applied it keeps it, so restore it; one renumbered after a merge of plinth's updates (\`plinth db renumbered\`) has its entry deleted from ${RECORD} by hand (docs/operations.md, "Taking plinth's updates")`,
       );
     else if (migrationHash(sql) !== hash)
       problems.push(
