@@ -3,6 +3,7 @@ export interface ActorNames {
   name: string;
   Class: string;
   binding: string;
+  schema: string;
   factory: string;
   Rpc: string;
   client: string;

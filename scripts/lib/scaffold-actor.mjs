@@ -17,6 +17,8 @@ export function actorNamesOf(name) {
     name,
     Class,
     binding: `${name.toUpperCase()}_ACTOR`,
+    /** Its schema, exported under a name of its own so `npm run generate` records each version. */
+    schema: `${name.toUpperCase()}_ACTOR_SCHEMA`,
     /** Its factory over the platform, its contract, its client. */
     factory: `${name}ActorObject`,
     Rpc: `${Class}Rpc`,
@@ -177,8 +179,12 @@ import { manifest } from "../src/modules/${a.name}/manifest";
 
 type Rpc = typeof ${a.Rpc};
 
-/** Its tables, one migration per entry: append, never edit one that has shipped. */
-const SCHEMA: readonly string[][] = [
+/**
+ * Its tables, one version per entry: append, never edit one that has shipped. Exported as
+ * \`<NAME>_SCHEMA\` so \`npm run generate\` records each version and its check names one edited
+ * (docs/modules.md, "Shipped storage is append-only").
+ */
+export const ${a.schema}: readonly string[][] = [
   ["create table reminders (id integer primary key, text text not null, fired integer not null default 0)"],
 ];
 
@@ -198,7 +204,7 @@ export function ${a.factory}(platform: Pick<PlatformParts, "clock" | "modules">)
       // (docs/actors.md, "Outbox" and "Stream names").
       super(ctx, env, {
         name: "${a.Class}",
-        schema: SCHEMA,
+        schema: ${a.schema},
         timerMessage: Timer,
         module: manifest.name,
         modules: platform.modules,

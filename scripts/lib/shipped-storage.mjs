@@ -77,20 +77,23 @@ export function schemaSources(root) {
         );
       else files.set(name, file);
     }
-    for (const [, name] of text.matchAll(/\bmigrateSqlite\(\s*[^,()]+,\s*([A-Za-z_$][\w$.]*)\s*[,)]/g))
+    for (const [, name] of text.matchAll(/\bmigrateSqlite\(\s*[^,()]+,\s*(\[|[A-Za-z_$][\w$.]*\s*[,)])/g))
       uses.push({ file, name, how: "migrateSqlite" });
-    for (const [, name] of text.matchAll(/\bnew LazySchema\(\s*[^,()]+,\s*([A-Za-z_$][\w$.]*)\s*[,)]/g))
+    for (const [, name] of text.matchAll(/\bnew LazySchema\(\s*[^,()]+,\s*(\[|[A-Za-z_$][\w$.]*\s*[,)])/g))
       uses.push({ file, name, how: "LazySchema" });
     if (/\bextends Actor\b/.test(text))
-      for (const [, name] of text.matchAll(/\bschema:\s*([A-Za-z_$][\w$.]*)\s*[,}\n]/g))
+      for (const [, name] of text.matchAll(/\bschema:\s*(\[|[A-Za-z_$][\w$.]*\s*[,}\n])/g))
         uses.push({ file, name, how: "its Actor's schema option" });
   }
-  for (const { file, name, how } of uses) {
+  for (const use of uses) {
+    const { file, how } = use;
+    // The identifier, without what ended it; `[`, a list written in place, has no name to record.
+    const name = use.name.replace(/[\s,)}]+$/, "");
     // The kernel's own pass-throughs (the actor base and LazySchema hand on what they were given).
     if (name.startsWith("this.")) continue;
     if (!files.has(name))
       problems.push(
-        `generate: ${file} gives ${how} the schema ${name}, which npm run generate cannot record: declare it as \`export const <NAME>_SCHEMA\` (a name of its own) so each version is kept as shipped (${GUIDE})`,
+        `generate: ${file} gives ${how} the schema ${name === "[" ? "written in place" : name}, which npm run generate cannot record: declare it as \`export const <NAME>_SCHEMA\` (a name of its own) so each version is kept as shipped (${GUIDE})`,
       );
   }
   return { files, problems };

@@ -81,6 +81,7 @@ const made = {
   lint: null as SpawnSyncReturns<string> | null,
   tests: null as SpawnSyncReturns<string> | null,
   rules: null as SpawnSyncReturns<string> | null,
+  check: null as SpawnSyncReturns<string> | null,
   files: [] as FileReport[],
 };
 
@@ -112,6 +113,8 @@ beforeAll(async () => {
   // A projection of the module just written: any publisher's events, whatever their data.
   made.projection = await scaffold(["widgetlog", "--projection", "widgets"]);
 
+  // What npm test checks of the generated files, the record of shipped storage among them.
+  made.check = run(process.execPath, ["scripts/generate.mjs", "--check"]);
   made.tsc = run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"]);
   made.lint = run(join(root, "node_modules/.bin/biome"), [
     "ci",
@@ -252,6 +255,10 @@ describe("plinth new module --actor", () => {
 
     expect(made.tsc?.status, made.tsc?.stdout).toBe(0);
     expect(made.lint?.status, `${made.lint?.stdout}${made.lint?.stderr}`).toBe(0);
+    // Its schema is recorded as shipped, so the check names a version edited later; npm test's
+    // generate --check passes as scaffolded.
+    expect(JSON.parse(read("src/generated/shipped-storage.json")).schemas.GADGETS_ACTOR_SCHEMA).toHaveLength(1);
+    expect(made.check?.status, `${made.check?.stdout}${made.check?.stderr}`).toBe(0);
     const validate = run(process.execPath, ["scripts/plinth.mjs", "modules", "validate"]);
     expect(validate.stdout + validate.stderr).toContain("no problems");
     // Its own tests: a reminder fires, a suspended tenant's is dropped, the erasure empties it.

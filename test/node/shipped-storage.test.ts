@@ -143,6 +143,19 @@ describe("npm run generate: what has shipped", () => {
         "durable-objects/reminders-actor.ts gives its Actor's schema option the schema REMINDERS_ACTOR_SCHEMA, which npm run generate cannot record: declare it as `export const <NAME>_SCHEMA`",
       ),
     ]);
+    // Nor a list written in place, which has no name to record it under.
+    writeFileSync(
+      file,
+      actor("const OTHER: readonly string[][] =").replace(
+        "schema: REMINDERS_ACTOR_SCHEMA",
+        'schema: [["create table t (id integer)"]]',
+      ),
+    );
+    expect((await shippedStorage(copy, { check: true })).problems).toEqual([
+      expect.stringContaining(
+        "durable-objects/reminders-actor.ts gives its Actor's schema option the schema written in place",
+      ),
+    ]);
     writeFileSync(file, actor("export const REMINDERS_ACTOR_SCHEMA: readonly string[][] ="));
     expect((await shippedStorage(copy, { check: true })).problems).toEqual([
       `generate: REMINDERS_ACTOR_SCHEMA version 1 is not in ${RECORD}; run \`npm run generate\` and commit it`,

@@ -4,7 +4,7 @@ import { TIMERS_SCHEMA } from "./timers";
 
 /**
  * Every actor's own tables (timers, outbox, streams), tracked apart from its subclass's schema.
- * Recorded as shipped by `npm run generate` (docs/modules.md, "Changing an object's storage once
- * deployed"): append a version, never edit one.
+ * Recorded as shipped by `npm run generate` (docs/modules.md, "Shipped storage is append-only"):
+ * append a version, never edit one.
  */
 export const ACTOR_BASE_SCHEMA: readonly string[][] = [[...(TIMERS_SCHEMA[0] ?? []), ...OUTBOX_SCHEMA, STREAMS_SCHEMA]];
