@@ -22,7 +22,9 @@ import { watchManifests, watchWranglerToml } from "../../scripts/lib/dev-watch.m
 const root = join(import.meta.dirname, "..", "..");
 const copy = mkdtempSync(join(tmpdir(), "plinth-generated-"));
 beforeAll(() => {
-  for (const dir of ["src", "scripts", "migrations"]) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+  // durable-objects/ and wasm/ too: the generator loads the objects' schemas to record them as shipped.
+  for (const dir of ["src", "scripts", "migrations", "durable-objects", "wasm"])
+    cpSync(join(root, dir), join(copy, dir), { recursive: true });
   cpSync(join(root, "wrangler.toml"), join(copy, "wrangler.toml"));
   symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
 }, 60_000);
