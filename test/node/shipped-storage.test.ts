@@ -172,4 +172,16 @@ describe("npm run generate: what has shipped", () => {
       ),
     ]);
   });
+
+  it("names a recorded schema version that was removed, and a schema name exported twice", async () => {
+    edit("durable-objects/job-runner.ts", '  ["alter table runs add column result text"],\n', "");
+    writeFileSync(join(copy, "durable-objects", "other.ts"), 'export const JOB_RUNNER_SCHEMA = [["select 1"]];\n');
+    const { problems } = await shippedStorage(copy, { check: true });
+    expect(problems).toEqual([
+      expect.stringContaining(
+        "JOB_RUNNER_SCHEMA is exported by both durable-objects/job-runner.ts and durable-objects/other.ts",
+      ),
+      expect.stringContaining("JOB_RUNNER_SCHEMA version 2 has shipped but is gone"),
+    ]);
+  });
 });
