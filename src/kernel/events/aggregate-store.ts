@@ -2,6 +2,7 @@ import { newId } from "../crypto";
 import { storedJson } from "../db/stored-json";
 import { fieldPath } from "../errors/field-path";
 import { describeExpected, type ExpectedVersion, versionMatches } from "../http/if-match";
+import { createLogger, type LogFields, type Logger } from "../log";
 import { METRICS } from "../metrics/catalog";
 import { isolateRecorder } from "../metrics/recorder";
 import { appendOutbox, EventTooLargeError, MAX_EVENT_BYTES, OUTBOX_SCHEMA } from "../outbox";
@@ -24,6 +25,8 @@ export const AGGREGATE_SCHEMA: string[][] = [
   // The stream the object serves, pinned on its first write: storage written for one
   // aggregate must never answer for another, even after the object was evicted.
   [`create table stream (id integer primary key check (id = 1), key text not null)`],
+  // The decider's stateVersion a snapshot was written under; one written before this counts as 1.
+  [`alter table snapshot add column state_version integer not null default 1`],
 ];
 
 /** Why a command was not applied; crosses the DO RPC boundary as a value. */
@@ -79,6 +82,7 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
     private readonly storage: DurableObjectStorage,
     private readonly decider: Decider<C, E, S>,
     private readonly stream: StreamInfo,
+    private readonly log: Pick<Logger, "warn"> = createLogger("warn", { component: "aggregate" }),
   ) {}
 
   private get sql() {
@@ -88,17 +92,58 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
   /** Current version and state (0 and the initial state for a new aggregate). */
   current(): { version: number; state: S } {
     if (this.loaded) return this.loaded;
-    const snap = this.sql.exec<{ version: number; state: string }>("select version, state from snapshot").toArray()[0];
+    const snap = this.storedSnapshot();
     let version = snap?.version ?? 0;
-    let state = snap
-      ? this.decider.stateSchema.parse(storedJson(snap.state, `${streamKey(this.stream)} snapshot`))
-      : this.decider.initialState;
+    let state = snap?.state ?? this.decider.initialState;
     for (const envelope of this.read(version + 1, Number.MAX_SAFE_INTEGER)) {
       state = this.decider.evolve(state, parseStoredEvent(this.decider.eventSchema, envelope));
       version = envelope.version;
     }
     this.loaded = { version, state };
     return this.loaded;
+  }
+
+  /**
+   * The stored snapshot, when this decider can use it. A snapshot only caches what the events
+   * give, so one written under another `stateVersion`, or that `stateSchema` refuses (the module
+   * changed its state's shape since), is ignored with one warning per load: the caller folds the
+   * events from the first, and the next snapshot point writes the new shape. Never thrown: every
+   * command on the stream would fail with it. Runs on a load only, never per command.
+   */
+  private storedSnapshot(): { version: number; state: S } | null {
+    const snap = this.sql
+      .exec<{ version: number; state: string; state_version: number }>(
+        "select version, state, state_version from snapshot",
+      )
+      .toArray()[0];
+    if (!snap) return null;
+    // Why, never the state's contents: a field's path and zod's code name the mismatch well enough.
+    const ignored = (reason: string, fields: LogFields = {}) => {
+      this.log.warn("aggregate snapshot ignored; state rebuilt from the events", {
+        stream: streamKey(this.stream),
+        aggregate: this.stream.type,
+        reason,
+        snapshot_version: snap.version,
+        ...fields,
+      });
+      return null;
+    };
+    const stateVersion = this.decider.stateVersion ?? 1;
+    if (snap.state_version !== stateVersion)
+      return ignored("state_version", { snapshot_state_version: snap.state_version, state_version: stateVersion });
+    let json: unknown;
+    try {
+      json = JSON.parse(snap.state);
+    } catch {
+      // V8's message quotes part of the text: not logged.
+      return ignored("not_json");
+    }
+    const parsed = this.decider.stateSchema.safeParse(json);
+    if (!parsed.success)
+      return ignored("state_schema", {
+        issues: parsed.error.issues.map((i) => `${fieldPath(["state", ...i.path])}: ${i.code}`),
+      });
+    return { version: snap.version, state: parsed.data };
   }
 
   /** Events with version >= fromVersion, oldest first, as stored. */
@@ -198,9 +243,10 @@ export class AggregateStore<C extends { type: string }, E extends NewEvent, S> {
           }
           if (Math.floor(nextVersion / options.snapshotEvery) > Math.floor(version / options.snapshotEvery)) {
             this.sql.exec(
-              "insert into snapshot (id, version, state) values (1, ?, ?) on conflict(id) do update set version = excluded.version, state = excluded.state",
+              "insert into snapshot (id, version, state, state_version) values (1, ?, ?, ?) on conflict(id) do update set version = excluded.version, state = excluded.state, state_version = excluded.state_version",
               nextVersion,
               JSON.stringify(next),
+              this.decider.stateVersion ?? 1,
             );
           }
         });

@@ -61,6 +61,13 @@ export interface Decider<C extends { type: string }, E extends NewEvent, S> {
   stateSchema: z.ZodType<S>;
   /** The state of a stream with no events. Shared: treat as immutable. */
   initialState: S;
+  /**
+   * The version of the state's shape (default 1), stored with each snapshot. Bump it when
+   * `evolve` or the state changes in a way `stateSchema` cannot tell (a field's meaning, a
+   * computed value): every stream's snapshot then counts as stale and the state is folded from
+   * its events once. A snapshot `stateSchema` refuses is dropped so without a bump.
+   */
+  stateVersion?: number;
   decide(command: C, state: S, ctx: DecideContext): Decision<E>;
   evolve(state: S, event: E): S;
 }
