@@ -117,6 +117,19 @@ describe("a snapshot written under an older state shape", () => {
     expect(await snapshot()).toMatchObject({ version: 4, state_version: 2 });
   });
 
+  it("is ignored when it is not JSON, and the warning quotes none of it", async () => {
+    const { stream, stub, add } = freshTally();
+    for (const n of [1, 2]) expect(await add(shapeA, n)).toMatchObject({ ok: true });
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("update snapshot set state = ?", '{"count": secret-3');
+    });
+    const warnings = warningLines();
+    expect(await add(shapeA, 4)).toMatchObject({ ok: true, version: 3, state: { count: 7 } });
+    const mine = warnings.filter((l) => l.stream === `${stream.tenantId}/tally/${stream.id}`);
+    expect(mine).toEqual([expect.objectContaining({ reason: "not_json", snapshot_version: 2 })]);
+    expect(JSON.stringify(mine)).not.toContain("secret");
+  });
+
   it("counts a snapshot stored before snapshots had a state version as version 1, and uses it", async () => {
     const { stream, stub, add } = freshTally();
     // Storage as the deploy before this change left it (schema version 2), with a snapshot whose
