@@ -10,7 +10,7 @@ import { anotherStartLines, endReplays, owedReplays, trackRun, uncleanStopLines 
 import { generateSources, refreshGenerated } from "./lib/dev-generated.mjs";
 import { applyNewMigrations } from "./lib/dev-migrations.mjs";
 import { wranglerTomlSettled } from "./lib/dev-settle.mjs";
-import { ensureDemoTenant, ensureDevVars, readDevVars, SETUP_TIMEOUT } from "./lib/dev-setup.mjs";
+import { ensureDemoTenant, ensureDevVars, readDevVars, SETUP_TIMEOUT, SecretFileError } from "./lib/dev-setup.mjs";
 import { superviseDev } from "./lib/dev-supervisor.mjs";
 import { watchDevVars, watchManifests, watchMigrations, watchSources, watchWranglerToml } from "./lib/dev-watch.mjs";
 import { bin, gitCommit, offlineEnv, root } from "./lib/env.mjs";
@@ -38,7 +38,15 @@ if (!(await portIsFree())) {
   process.exit(1);
 }
 
-const devVars = ensureDevVars();
+let devVars;
+try {
+  devVars = ensureDevVars();
+} catch (error) {
+  // A .dev.vars another user owns (made by `sudo npm start`): one line saying what to do, no stack.
+  if (!(error instanceof SecretFileError)) throw error;
+  console.error(`plinth: ${error.message}`);
+  process.exit(1);
+}
 // The root key the local cron and the replays send: .dev.vars' as it is now, since an edit
 // there (a rotation) restarts wrangler dev with the new one (the watch below updates it).
 let rootKey = devVars.PLATFORM_ROOT_KEY;
