@@ -1,6 +1,6 @@
 // What the remote commands share: the page options and query, the dead-letter lists'
 // filters, printing a page, a record or a file, and a typed client with either key.
-import { writeFileSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, writeFileSync } from "node:fs";
 import { CliError, connect, EXIT, platformKey, record, table, tenantKey } from "./remote.mjs";
 
 export const pageOptions = {
@@ -56,13 +56,37 @@ export function printRecord(run, body, fields) {
 }
 
 /**
- * Prints `text` as it is, or with --out writes it to that file and says so: under --json as
- * JSON (`{"wrote", "bytes"}`), since a script reading --json output parses stdout.
+ * Writes `text` to `path`, readable and writable by its owner alone (0600), also over a file that
+ * was there: writeFileSync's `mode` applies only to a file it creates, and an older export (0644
+ * under the usual umask) kept its mode with a tenant's audit log written into it. The mode is set
+ * before the file is emptied, so the new text is never in a file others may read, and a file this
+ * user cannot chmod (another user's) is refused as it is. A pipe or a terminal (`--out
+ * /dev/stdout`) is written as before: it keeps nothing.
  */
-export function writeOut(run, text) {
+function writeOwnerOnly(/** @type {string} */ path, /** @type {string} */ text) {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o600);
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile()) {
+      if ((stat.mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+      ftruncateSync(fd, 0);
+    }
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Prints `text` as it is, or with --out writes it to that file and says so: under --json as
+ * JSON (`{"wrote", "bytes"}`), since a script reading --json output parses stdout. `ownerOnly`:
+ * the text holds personal data or secrets (a tenant's audit log), so the file is made 0600.
+ */
+export function writeOut(run, text, { ownerOnly = false } = {}) {
   if (run.values.out === undefined) return process.stdout.write(text);
   try {
-    writeFileSync(run.values.out, text);
+    if (ownerOnly) writeOwnerOnly(run.values.out, text);
+    else writeFileSync(run.values.out, text);
   } catch (error) {
     throw new CliError(`cannot write --out ${run.values.out}: ${error.code ?? error.message}`, EXIT.usage);
   }

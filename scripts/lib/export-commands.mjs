@@ -19,7 +19,8 @@ export const auditExport = {
   },
   async run(run) {
     const text = `${await call(run.url, tenant(run).GET("/api/v1/admin/audit/export", { parseAs: "text" }))}`;
-    writeOut(run, text);
+    // Who did what, with their emails: a tenant's personal data, not for the machine's other users.
+    writeOut(run, text, { ownerOnly: true });
   },
 };
 

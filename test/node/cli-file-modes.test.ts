@@ -1,0 +1,53 @@
+// The files of the `plinth` CLI on an operator's machine: an audit export it writes holds a
+// tenant's personal data (who did what, their emails), so it is its owner's alone (0600), also
+// over an older export; a key file it reads that others may read is warned of (never its key).
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plinth, STAND_IN_HEADERS } from "./plinth-cli";
+
+const scratch = mkdtempSync(path.join(tmpdir(), "plinth-cli-file-modes-"));
+const EXPORT = '{"seq":1,"action":"identity.user.registered","actor":"ada@example.com"}\n{"checkpoint":{}}\n';
+
+// A stand-in plinth answering the audit export (and any other GET) with the same NDJSON.
+const server = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { "content-type": "application/x-ndjson", ...STAND_IN_HEADERS }).end(EXPORT);
+});
+let url = "";
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  url = `http://127.0.0.1:${address.port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const modeOf = (file: string) => statSync(file).mode & 0o777;
+const env = { PLINTH_KEY: "plk_dev_0123456789abcdef" };
+
+describe("audit export --out", () => {
+  it("writes a new file readable by its owner alone", async () => {
+    const out = path.join(scratch, "audit-new.ndjson");
+    const run = await plinth(["audit", "export", "--out", out, "--url", url], env);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(EXPORT);
+    expect(modeOf(out)).toBe(0o600);
+  });
+
+  it("replaces an older export others could read with one its owner alone reads", async () => {
+    // writeFileSync's mode applies only to a file it creates: the older 0644 file kept its mode.
+    const out = path.join(scratch, "audit-old.ndjson");
+    writeFileSync(out, "an older, longer export that the new one must replace entirely\n".repeat(4));
+    chmodSync(out, 0o644);
+    const run = await plinth(["audit", "export", "--out", out, "--url", url], env);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(EXPORT);
+    expect(modeOf(out)).toBe(0o600);
+  });
+});
