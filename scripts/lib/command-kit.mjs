@@ -95,4 +95,5 @@ export function writeOut(run, text, { ownerOnly = false } = {}) {
 }
 
 export const platform = (run) => connect(run.url, platformKey(run.url), run.stderr.warn, run.bounds);
-export const tenant = (run) => connect(run.url, tenantKey(run.values["key-file"]), run.stderr.warn, run.bounds);
+export const tenant = (run) =>
+  connect(run.url, tenantKey(run.values["key-file"], run.stderr.warn), run.stderr.warn, run.bounds);

@@ -36,7 +36,7 @@ export function dismissCommand({ name, summary, auth, path, replayCommand, lost 
     async run(run) {
       const [id = ""] = run.positionals;
       confirmDismissal(run, id, { replayCommand, lost });
-      const key = auth === "platform" ? platformKey(run.url) : tenantKey(run.values["key-file"]);
+      const key = auth === "platform" ? platformKey(run.url) : tenantKey(run.values["key-file"], run.stderr.warn);
       await call(
         run.url,
         connect(run.url, key, run.stderr.warn, run.bounds).DELETE(path, { params: { path: { id } } }),

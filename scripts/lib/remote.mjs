@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import createClient, { defaultPathSerializer } from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
 import { fetchWithin, NoAnswer } from "./fetch-within.mjs";
+import { keyFileModeWarning } from "./key-file.mjs";
 import { displayWidth, padToWidth } from "./text-width.mjs";
 
 /** Exit codes scripts can rely on (README, `plinth --help`). */
@@ -112,8 +113,14 @@ export function rootKeyHint(/** @type {string} */ url) {
   return `the platform root key sent (${platformKeySource(url)}) must equal the PLATFORM_ROOT_KEY of the plinth at ${url} (its secret when deployed, its .dev.vars under npm start)`;
 }
 
-/** A tenant's API key: the file named by --key-file, else PLINTH_KEY. */
-export function tenantKey(/** @type {string | undefined} */ keyFile) {
+/**
+ * A tenant's API key: the file named by --key-file, else PLINTH_KEY. `warn` is told of a key
+ * file others may read (the command still runs).
+ */
+export function tenantKey(
+  /** @type {string | undefined} */ keyFile,
+  /** @type {(warning: import("./cli-stderr.mjs").Warning) => void} */ warn = warnOnStderr,
+) {
   if (keyFile !== undefined) {
     let text;
     try {
@@ -121,6 +128,8 @@ export function tenantKey(/** @type {string | undefined} */ keyFile) {
     } catch (error) {
       throw new CliError(`cannot read --key-file ${keyFile}: ${error.code ?? error.message}`, EXIT.usage);
     }
+    const open = keyFileModeWarning(keyFile);
+    if (open) warn(open);
     const key = text.trim();
     if (!key) throw new CliError(`--key-file ${keyFile} is empty`, EXIT.usage);
     return checkedKey(key, `--key-file ${keyFile}`);

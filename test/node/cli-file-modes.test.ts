@@ -51,3 +51,35 @@ describe("audit export --out", () => {
     expect(modeOf(out)).toBe(0o600);
   });
 });
+
+describe("--key-file others may read", () => {
+  const KEY = "plk_dev_SECRETPART0123456789";
+
+  it("is warned of on stderr, naming the file and its mode, never the key, and the command still runs", async () => {
+    // It was taken silently: ssh refuses such a private key, plinth said nothing.
+    const keyFile = path.join(scratch, "open-key");
+    writeFileSync(keyFile, `${KEY}\n`);
+    chmodSync(keyFile, 0o644);
+    const run = await plinth(["audit", "export", "--key-file", keyFile, "--url", url]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe(EXPORT);
+    expect(run.stderr).toBe(
+      `plinth: warning: --key-file ${keyFile} is open to other users of this machine (mode 0644), who may read the key in it: make it yours alone with chmod 600 ${keyFile}\n`,
+    );
+    const json = await plinth(["audit", "export", "--json", "--key-file", keyFile, "--url", url]);
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stderr)).toEqual(
+      expect.objectContaining({ warning: "key_file_open", file: keyFile, mode: "0644" }),
+    );
+    expect(run.stderr + json.stderr).not.toContain("SECRETPART");
+  });
+
+  it("is not warned of once it is its owner's alone", async () => {
+    const keyFile = path.join(scratch, "own-key");
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+    chmodSync(keyFile, 0o600);
+    const run = await plinth(["audit", "export", "--key-file", keyFile, "--url", url]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toBe("");
+  });
+});
