@@ -70,15 +70,15 @@ export const jsonLines = (stderr: string): Record<string, unknown>[] =>
 export const STAND_IN_HEADERS = { "x-request-id": "stand-in-plinth" } as const;
 
 /**
- * A stand-in plinth answering every request with `answer(path)` as JSON (200), on a port of the
- * system's choosing, for a file's tests of how the CLI prints an answer: started before the
- * file's tests and closed after them. `url()` is its origin once started.
+ * A stand-in plinth answering every request with `answer(path)`, 200 with `contentType`, on a port
+ * of the system's choosing: started before the file's tests and closed after them. `url()` is its
+ * origin once started.
  */
-export function jsonServing(answer: (path: string) => unknown): { url: () => string } {
+export function serving(contentType: string, answer: (path: string) => string): { url: () => string } {
   const server = createServer((req, res) => {
     req.resume();
-    res.writeHead(200, { "content-type": "application/json", ...STAND_IN_HEADERS });
-    res.end(JSON.stringify(answer(req.url ?? "/")));
+    res.writeHead(200, { "content-type": contentType, ...STAND_IN_HEADERS });
+    res.end(answer(req.url ?? "/"));
   });
   let url = "";
   beforeAll(async () => {
@@ -90,6 +90,10 @@ export function jsonServing(answer: (path: string) => unknown): { url: () => str
   afterAll(() => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))));
   return { url: () => url };
 }
+
+/** {@link serving} with `answer(path)` as JSON, for a file's tests of how the CLI prints an answer. */
+export const jsonServing = (answer: (path: string) => unknown) =>
+  serving("application/json", (path) => JSON.stringify(answer(path)));
 
 /** A plinth answering the API-key routes with `key`: one key read, or a page of it. */
 export const keyRoutesServing = (key: Record<string, unknown>) =>
