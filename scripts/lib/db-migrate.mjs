@@ -14,6 +14,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { bin, offlineEnv, root, run } from "./env.mjs";
+import { LOOPBACK_HOST } from "./loopback.mjs";
 import { unreadableJournal } from "./migration-journal.mjs";
 import { unknownEnvironment } from "./wrangler-envs.mjs";
 
@@ -21,9 +22,6 @@ export const MIGRATIONS_FOLDER = join(root, "migrations");
 
 /** The URL schemes @libsql/client opens. */
 const LIBSQL_SCHEMES = ["libsql:", "https:", "wss:", "http:", "ws:", "file:"];
-
-/** The hosts a plain (http, ws, `?tls=0`) libSQL URL may name with a token: this machine (src/kernel/config/loopback.ts). */
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /**
  * Why `url` may not carry `authToken` (or a token in its own `?authToken=`), or null: a plain

@@ -9,6 +9,7 @@ import createClient, { defaultPathSerializer } from "openapi-fetch";
 import { readDevVars } from "./dev-setup.mjs";
 import { fetchWithin, NoAnswer } from "./fetch-within.mjs";
 import { keyFileModeWarning } from "./key-file.mjs";
+import { LOOPBACK_HOST } from "./loopback.mjs";
 import { displayWidth, padToWidth } from "./text-width.mjs";
 
 /** Exit codes scripts can rely on (README, `plinth --help`). */
@@ -68,23 +69,13 @@ export function isLocal(/** @type {string} */ url) {
 }
 
 /**
- * Whether `url` names this machine by a loopback name that needs no resolver (127.0.0.0/8, [::1],
- * localhost): the Worker's rule (src/kernel/config/loopback.ts). Not a name under `.localhost`,
- * which `isLocal` takes for this machine: getaddrinfo asks DNS for it unless the machine's resolver
- * maps it, and a resolver on the path answers an address of its own.
- */
-function isLoopback(/** @type {string} */ url) {
-  return /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/.test(new URL(url).hostname);
-}
-
-/**
  * A usage error when `key` would cross a network in the clear: `url` is plain http to a host
  * other than this machine (a typo for https, a box on the LAN), where whoever is on the path
  * reads the Authorization header. The Worker holds its own outgoing secrets to the same rule
  * (src/kernel/config/loopback.ts). Names the URL, never the key.
  */
 function refuseCleartext(/** @type {string} */ url) {
-  if (new URL(url).protocol === "https:" || isLoopback(url)) return;
+  if (new URL(url).protocol === "https:" || LOOPBACK_HOST.test(new URL(url).hostname)) return;
   throw new CliError(
     `${url} is plain http to another machine: the key would cross the network in the clear; use https (http only to this machine, e.g. through an SSH tunnel)`,
     EXIT.usage,
