@@ -1,3 +1,4 @@
+import { hostName } from "../http/host-name";
 import { type AddressClass, classifyIp, isMetadataHostname, parseIp, parseIpv4Loose } from "./address";
 
 /**
@@ -99,9 +100,8 @@ export function addressVerdict(ip: string, policy: OutboundPolicy): string | nul
  * hostOf(new URL("https://[::1]:8443/")); // "::1"
  */
 export function hostOf(url: URL): string {
-  const hostname = url.hostname.toLowerCase();
-  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
-  return bare.endsWith(".") ? bare.slice(0, -1) : bare;
+  const host = hostName(url);
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
 }
 
 /**
